@@ -1,0 +1,54 @@
+import { GatewayError } from "../errors.ts";
+import { isWellFormedKey } from "../keys/format.ts";
+import { hashKey } from "../keys/hash.ts";
+import { keyState } from "../keys/state.ts";
+import type { Runtime } from "../gateway/runtime.ts";
+import type { AuthRecord } from "../storage/records.ts";
+import { readCredential } from "./bearer.ts";
+import { invalidKey, missingKey } from "./challenges.ts";
+import { findRecord, type Stores, type Tier } from "./lookup.ts";
+
+export interface Authenticated {
+  key: AuthRecord;
+  tier: Tier;
+}
+
+/**
+ * DESIGN §1 steps 3–6. Failures count against the client IP; past the limit
+ * the IP gets 429 without any storage lookup, unless this isolate already
+ * knows its key to be valid.
+ */
+export async function authenticate(
+  rt: Runtime,
+  stores: Stores,
+  authorization: string | null,
+  clientIp: string,
+  now: number,
+): Promise<Authenticated> {
+  const credential = readCredential(authorization);
+  const token = credential.kind === "token" && isWellFormedKey(credential.token) ? credential.token : null;
+  const hash = token === null ? null : await hashKey(await rt.hashKey, token);
+
+  const retryAfter = rt.failures.retryAfter(clientIp, now);
+  if (retryAfter > 0) {
+    const known = hash === null ? undefined : rt.keys.get(hash, now);
+    if (known && keyState(known, now) === "active") return { key: known, tier: "memory" };
+    throw new GatewayError("rate_limited", "Too many failed authentication attempts; retry later", {
+      "retry-after": String(retryAfter),
+    });
+  }
+
+  const fail = (err: GatewayError): never => {
+    rt.failures.recordFailure(clientIp, now);
+    throw err;
+  };
+  if (credential.kind === "missing") return fail(missingKey());
+  if (hash === null) return fail(invalidKey());
+
+  const { record, tier } = await findRecord(rt, stores, hash, now);
+  if (!record) return fail(invalidKey());
+  const state = keyState(record, now);
+  if (state === "revoked") return fail(invalidKey("API key has been revoked"));
+  if (state === "expired") return fail(invalidKey("API key has expired"));
+  return { key: record, tier };
+}

@@ -1,0 +1,42 @@
+/**
+ * Failed authentications per client IP in a fixed window (DESIGN §7). Bounded:
+ * past `maxTracked` IPs the oldest window is forgotten, so a flood of source
+ * addresses costs memory that does not grow.
+ */
+export class FailureLimiter {
+  readonly #windows = new Map<string, { start: number; failures: number }>();
+  readonly #limit: number;
+  readonly #windowMs: number;
+  readonly #maxTracked: number;
+
+  constructor(limit: number, windowMs: number, maxTracked: number) {
+    this.#limit = limit;
+    this.#windowMs = windowMs;
+    this.#maxTracked = maxTracked;
+  }
+
+  /** Seconds until `ip` may try again, or 0 when it is not limited. */
+  retryAfter(ip: string, now: number): number {
+    const w = this.#windows.get(ip);
+    if (!w || w.failures < this.#limit) return 0;
+    const left = w.start + this.#windowMs - now;
+    if (left <= 0) {
+      this.#windows.delete(ip);
+      return 0;
+    }
+    return Math.ceil(left / 1000);
+  }
+
+  recordFailure(ip: string, now: number): void {
+    const w = this.#windows.get(ip);
+    if (w && now - w.start < this.#windowMs) {
+      w.failures++;
+      return;
+    }
+    if (w) this.#windows.delete(ip);
+    else if (this.#windows.size >= this.#maxTracked) {
+      this.#windows.delete(this.#windows.keys().next().value!);
+    }
+    this.#windows.set(ip, { start: now, failures: 1 });
+  }
+}

@@ -1,0 +1,70 @@
+import { GatewayError } from "../errors.ts";
+import { logLine } from "../log.ts";
+import type { Runtime } from "../gateway/runtime.ts";
+import type { KeyValueStore, SqlDatabase } from "../storage/ports.ts";
+import { findKeyByHash, toAuthRecord, type AuthRecord } from "../storage/records.ts";
+import { readCachedRecord, writeCachedRecord } from "../storage/kv-cache.ts";
+
+export type Tier = "memory" | "kv" | "d1";
+
+export interface Stores {
+  db: SqlDatabase;
+  kv: KeyValueStore;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export interface Found {
+  record: AuthRecord | null;
+  tier: Tier;
+}
+
+/**
+ * Isolate memory → KV → D1 (DESIGN §7). A KV fault falls through to D1; a D1
+ * fault on a miss is 503, never 401: storage trouble must not look like a bad key.
+ */
+export async function findRecord(rt: Runtime, stores: Stores, hash: string, now: number): Promise<Found> {
+  const cached = rt.keys.get(hash, now);
+  if (cached) return { record: cached, tier: "memory" };
+  if (rt.unknownKeys.get(hash, now)) return { record: null, tier: "memory" };
+
+  const fromKv = await readKv(rt, stores.kv, hash);
+  if (fromKv) {
+    rt.keys.set(hash, fromKv, now);
+    return { record: fromKv, tier: "kv" };
+  }
+
+  let row;
+  try {
+    row = await findKeyByHash(stores.db, hash);
+  } catch (err) {
+    logLine({ level: "error", event: "d1_unavailable", message: errorText(err) });
+    throw new GatewayError("service_unavailable", "Key storage is temporarily unavailable; retry shortly", {
+      "retry-after": "1",
+    });
+  }
+  if (!row) {
+    rt.unknownKeys.set(hash, true, now);
+    return { record: null, tier: "d1" };
+  }
+  const record = toAuthRecord(row);
+  rt.keys.set(hash, record, now);
+  stores.waitUntil(
+    writeCachedRecord(stores.kv, record, rt.config.KV_CACHE_TTL_S).catch((err: unknown) =>
+      logLine({ level: "warn", event: "kv_write_failed", message: errorText(err) }),
+    ),
+  );
+  return { record, tier: "d1" };
+}
+
+async function readKv(rt: Runtime, kv: KeyValueStore, hash: string): Promise<AuthRecord | null> {
+  try {
+    return await readCachedRecord(kv, hash, rt.config.KV_READ_CACHE_TTL_S);
+  } catch (err) {
+    logLine({ level: "warn", event: "kv_unavailable", message: errorText(err) });
+    return null;
+  }
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : "unknown error";
+}

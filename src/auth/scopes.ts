@@ -1,0 +1,100 @@
+import { z } from "zod";
+
+/**
+ * The scope catalog (DESIGN §3): the union of both product documents. One row
+ * per resource; the actions it has decide both its scopes and which methods
+ * its routes allow (a read-only resource answers 405 to writes).
+ */
+const Resource = z.object({
+  name: z.string().regex(/^[a-z][a-z_]*$/),
+  read: z.string().nullable(),
+  write: z.string().nullable(),
+  /** Not reachable through legacy `read` / `write`, only by name or `*`. */
+  explicitOnly: z.boolean().default(false),
+  /** Served by the gateway itself rather than proxied. */
+  gatewayServed: z.boolean().default(false),
+});
+export type Resource = z.output<typeof Resource>;
+
+export const RESOURCES: readonly Resource[] = z.array(Resource).parse([
+  { name: "candidates", read: "Read candidate profiles", write: "Create, update and delete candidates" },
+  { name: "jobs", read: "Read job postings", write: "Create and manage job postings" },
+  { name: "applications", read: "Read applications", write: "Create, update and manage applications" },
+  { name: "interviews", read: "Read interviews and their details", write: "Schedule, update and cancel interviews" },
+  { name: "campaigns", read: "Read hiring processes", write: "Create and manage hiring processes" },
+  { name: "stages", read: "Read pipeline stages", write: "Manage pipeline stages" },
+  { name: "tests", read: "Read technical tests", write: "Create and manage technical tests" },
+  { name: "agents", read: "Read AI agents (config, voice, tone)", write: "Create and update AI agents" },
+  { name: "webhooks", read: "Read webhook endpoints", write: "Manage webhook endpoints" },
+  { name: "offers", read: "Read offers", write: "Create and manage offers" },
+  { name: "reports", read: "Read results of tests and interviews", write: null },
+  { name: "analytics", read: "Read analytics", write: null },
+  { name: "bulk", read: null, write: "Bulk operations (also needs the target resource's write scope)" },
+  {
+    name: "api_keys",
+    read: "List and inspect API keys",
+    write: "Create, rename, rotate and revoke API keys",
+    explicitOnly: true,
+    gatewayServed: true,
+  },
+]);
+
+export const LEGACY_SCOPES = {
+  read: "Read all data (legacy broad scope; excludes api_keys)",
+  write: "Write all data (legacy broad scope; excludes api_keys)",
+  "*": "Full access (every scope, including api_keys)",
+} as const;
+
+export interface ScopeInfo {
+  scope: string;
+  description: string;
+}
+
+/** Every scope a key may hold, in catalog order. */
+export const SCOPE_CATALOG: readonly ScopeInfo[] = [
+  ...RESOURCES.flatMap((r) => [
+    ...(r.read ? [{ scope: `${r.name}:read`, description: r.read }] : []),
+    ...(r.write ? [{ scope: `${r.name}:write`, description: r.write }] : []),
+  ]),
+  ...Object.entries(LEGACY_SCOPES).map(([scope, description]) => ({ scope, description })),
+];
+
+export const ALL_SCOPES: ReadonlySet<string> = new Set(SCOPE_CATALOG.map((s) => s.scope));
+
+const EXPLICIT_ONLY = new Set(RESOURCES.filter((r) => r.explicitOnly).map((r) => r.name));
+
+/** Does a key holding `held` satisfy the single scope `required`? (DESIGN §3 grants) */
+export function grants(held: readonly string[], required: string): boolean {
+  if (held.includes("*") || held.includes(required)) return true;
+  const colon = required.indexOf(":");
+  const resource = required.slice(0, colon);
+  const action = required.slice(colon + 1);
+  if (colon < 0 || EXPLICIT_ONLY.has(resource)) return false;
+  return (action === "read" || action === "write") && held.includes(action);
+}
+
+/** The required scopes `held` does not grant, in the order required. */
+export function missingScopes(held: readonly string[], required: readonly string[]): string[] {
+  return required.filter((r) => !grants(held, r));
+}
+
+/**
+ * The wanted scopes a key holding `held` may not hand out: a key creates or
+ * rotates keys only with scopes it holds itself (DESIGN §3).
+ */
+export function scopesBeyond(held: readonly string[], wanted: readonly string[]): string[] {
+  return wanted.filter((w) => !coversScope(held, w));
+}
+
+function coversScope(held: readonly string[], wanted: string): boolean {
+  if (held.includes("*")) return true;
+  if (wanted === "*") return false;
+  if (wanted === "read" || wanted === "write") {
+    return held.includes(wanted) || legacyExpansion(wanted).every((s) => grants(held, s));
+  }
+  return grants(held, wanted);
+}
+
+function legacyExpansion(action: "read" | "write"): string[] {
+  return RESOURCES.filter((r) => !r.explicitOnly && r[action]).map((r) => `${r.name}:${action}`);
+}

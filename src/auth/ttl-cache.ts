@@ -1,0 +1,38 @@
+/**
+ * A Map with a time-to-live and a maximum size. Inserting into a full cache
+ * drops the oldest insertion: with short TTLs that is close to LRU, at O(1),
+ * and no flood of distinct keys can grow it.
+ */
+export class TtlCache<V> {
+  readonly #entries = new Map<string, { value: V; until: number }>();
+  readonly #max: number;
+  readonly #ttlMs: number;
+
+  constructor(max: number, ttlMs: number) {
+    this.#max = max;
+    this.#ttlMs = ttlMs;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  get(key: string, now: number): V | undefined {
+    const e = this.#entries.get(key);
+    if (!e) return undefined;
+    if (e.until > now) return e.value;
+    this.#entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: V, now: number): void {
+    if (this.#ttlMs <= 0) return;
+    this.#entries.delete(key);
+    if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, { value, until: now + this.#ttlMs });
+  }
+
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+const bool = z.enum(["true", "false"]).transform((v) => v === "true");
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** A plain http(s) URL with no query, fragment or credentials; a path prefix is allowed. */
+const originUrl = z
+  .url({ protocol: /^https?$/ })
+  .refine((s) => {
+    const u = new URL(s);
+    return !u.search && !u.hash && !u.username && !u.password;
+  }, "must be http(s)://host[:port][/prefix] without query, fragment or credentials")
+  .transform((s) => s.replace(/\/+$/, ""));
+
+/**
+ * Every configuration value, with its default (DESIGN §8b). Vars arrive as
+ * strings from wrangler.toml; secrets from `wrangler secret put` or `.dev.vars`.
+ */
+export const ConfigSchema = z.object({
+  ORIGIN_URL: originUrl,
+  KEY_HASH_SECRET: z
+    .string({ error: "is required (a secret of at least 32 bytes)" })
+    .refine((s) => new TextEncoder().encode(s).length >= 32, "must be at least 32 bytes"),
+  FORWARD_AUTHORIZATION: bool.default(false),
+  ORIGIN_TIMEOUT_MS: int(1, 600_000).default(30_000),
+  ORIGIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  MEMORY_CACHE_TTL_MS: int(0, 60_000).default(2_000),
+  MEMORY_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
+  NEGATIVE_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
+  // Cloudflare rejects expirationTtl below 60 s and cacheTtl below 30 s.
+  KV_CACHE_TTL_S: int(60, 86_400).default(300),
+  KV_READ_CACHE_TTL_S: int(30, 3_600).default(30),
+  TOMBSTONE_REWRITE_DELAY_MS: int(0, 60_000).default(5_000),
+  AUTH_FAIL_LIMIT: int(1, 1_000_000).default(60),
+  AUTH_FAIL_WINDOW_S: int(1, 86_400).default(60),
+  AUTH_FAIL_MAX_TRACKED_IPS: int(1, 1_000_000).default(10_000),
+  LAST_USED_WRITE_INTERVAL_S: int(1, 86_400).default(60),
+  MAX_REQUEST_LINE_BYTES: int(256, 65_536).default(8_192),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Names the offending settings but never echoes a value: some are secrets. */
+export function parseConfig(env: object): Config {
+  const source = env as Readonly<Record<string, unknown>>;
+  const input = Object.fromEntries(Object.keys(ConfigSchema.shape).map((k) => [k, source[k]]));
+  const result = ConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join(".") || "config"} ${i.message}`);
+  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+}

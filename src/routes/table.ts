@@ -1,0 +1,66 @@
+import { z } from "zod";
+import { ALL_SCOPES, RESOURCES } from "../auth/scopes.ts";
+
+export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+export type Method = (typeof METHODS)[number];
+
+/**
+ * One row of the route table (DESIGN §4). `pattern` is matched per segment,
+ * case-sensitively: a literal, `*` (exactly one segment) or a final `**`
+ * (any number of further segments, none included). Every listed scope is required.
+ */
+export const RouteSchema = z.object({
+  methods: z.array(z.enum(METHODS)).nonempty(),
+  pattern: z
+    .string()
+    .regex(/^(\/([A-Za-z0-9._~-]+|\*))*(\/\*\*)?$/, "segments are literals, `*`, or a final `**`")
+    .refine((p) => p.length > 0, "must not be empty"),
+  scopes: z.array(z.string().refine((s) => ALL_SCOPES.has(s), "unknown scope")),
+  /** `key`: an API key is required; `public`: no key (and the gateway serves it). */
+  access: z.enum(["key", "public"]),
+  /** `origin`: proxied upstream; `gateway`: answered by the Worker itself. */
+  target: z.enum(["origin", "gateway"]),
+});
+export type Route = z.output<typeof RouteSchema>;
+
+type RouteInput = z.input<typeof RouteSchema>;
+
+const READ: Method[] = ["GET", "HEAD"];
+const WRITE: Method[] = ["POST", "PUT", "PATCH", "DELETE"];
+
+const row = (methods: Method[], pattern: string, scopes: string[], target: Route["target"] = "origin"): RouteInput => ({
+  methods: methods as RouteInput["methods"],
+  pattern,
+  scopes,
+  access: "key",
+  target,
+});
+
+/** GET|HEAD need R:read, writes need R:write; a resource lacking an action answers 405 to its methods. */
+function resourceRoutes(): RouteInput[] {
+  return RESOURCES.filter((r) => !r.gatewayServed && r.name !== "bulk").flatMap((r) => [
+    ...(r.read ? [row(READ, `/api/v1/${r.name}/**`, [`${r.name}:read`])] : []),
+    ...(r.write ? [row(WRITE, `/api/v1/${r.name}/**`, [`${r.name}:write`])] : []),
+  ]);
+}
+
+/** `POST /api/v1/bulk/R/**` needs bulk:write and R:write. */
+function bulkRoutes(): RouteInput[] {
+  return RESOURCES.filter((r) => r.write && !r.explicitOnly && r.name !== "bulk").map((r) =>
+    row(["POST"], `/api/v1/bulk/${r.name}/**`, ["bulk:write", `${r.name}:write`]),
+  );
+}
+
+/** The default table, derived from the scope catalog so the two cannot drift. */
+export const DEFAULT_ROUTES: readonly Route[] = z.array(RouteSchema).parse([
+  { methods: READ, pattern: "/healthz", scopes: [], access: "public", target: "gateway" },
+  row(READ, "/api/v1/api-keys", ["api_keys:read"], "gateway"),
+  row(["POST"], "/api/v1/api-keys", ["api_keys:write"], "gateway"),
+  row(READ, "/api/v1/api-keys/self", [], "gateway"),
+  row(READ, "/api/v1/api-keys/*", ["api_keys:read"], "gateway"),
+  row(["PATCH", "DELETE"], "/api/v1/api-keys/*", ["api_keys:write"], "gateway"),
+  row(["POST"], "/api/v1/api-keys/*/rotate", ["api_keys:write"], "gateway"),
+  row(READ, "/api/v1/api-keys/*/events", ["api_keys:read"], "gateway"),
+  ...resourceRoutes(),
+  ...bulkRoutes(),
+]);

@@ -1,0 +1,98 @@
+import type { SqlDatabase } from "./ports.ts";
+
+/** A row of `api_keys` (DESIGN §2); `scopes` is a JSON array, times ISO-8601 UTC. */
+export interface KeyRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  hash: string;
+  display: string;
+  scopes: string;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+  rotated_from: string | null;
+}
+
+/** What authentication needs of a key: small enough to cache in KV and memory. */
+export interface AuthRecord {
+  id: string;
+  organization_id: string;
+  hash: string;
+  scopes: string[];
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export type EventType = "created" | "renamed" | "rotated" | "revoked";
+
+export function toAuthRecord(row: KeyRow): AuthRecord {
+  return {
+    id: row.id,
+    organization_id: row.organization_id,
+    hash: row.hash,
+    scopes: JSON.parse(row.scopes) as string[],
+    expires_at: row.expires_at,
+    revoked_at: row.revoked_at,
+  };
+}
+
+export async function findKeyByHash(db: SqlDatabase, hash: string): Promise<KeyRow | null> {
+  return db.prepare("SELECT * FROM api_keys WHERE hash = ?").bind(hash).first<KeyRow>();
+}
+
+export async function findKeyById(db: SqlDatabase, id: string): Promise<KeyRow | null> {
+  return db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first<KeyRow>();
+}
+
+export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
+  return [
+    db
+      .prepare(
+        `INSERT INTO api_keys (id, organization_id, name, hash, display, scopes, created_at, created_by,
+           expires_at, revoked_at, last_used_at, rotated_from)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(
+        row.id,
+        row.organization_id,
+        row.name,
+        row.hash,
+        row.display,
+        row.scopes,
+        row.created_at,
+        row.created_by,
+        row.expires_at,
+        row.revoked_at,
+        row.last_used_at,
+        row.rotated_from,
+      ),
+    eventStatement(db, row.id, row.organization_id, "created", row.created_by, row.created_at),
+  ];
+}
+
+export function eventStatement(db: SqlDatabase, keyId: string, org: string, type: EventType, actor: string, at: string) {
+  return db
+    .prepare("INSERT INTO api_key_events (key_id, organization_id, type, actor, at) VALUES (?, ?, ?, ?, ?)")
+    .bind(keyId, org, type, actor, at);
+}
+
+/**
+ * Sets `revoked_at` unless an earlier revocation already stands, so repeating a
+ * revocation keeps the first time and a grace period can only be shortened.
+ */
+export function revokeStatement(db: SqlDatabase, id: string, at: string) {
+  return db
+    .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND (revoked_at IS NULL OR revoked_at > ?)")
+    .bind(at, id, at);
+}
+
+/** Conditional, so isolates racing on one key write at most once per interval. */
+export async function touchLastUsed(db: SqlDatabase, id: string, now: string, notBefore: string): Promise<void> {
+  await db
+    .prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)")
+    .bind(now, id, notBefore)
+    .run();
+}

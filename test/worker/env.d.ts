@@ -1,0 +1,15 @@
+import type { D1Migration } from "@cloudflare/vitest-plugin";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      KEY_HASH_SECRET: string;
+      TEST_ORIGIN_URL: string;
+      TEST_MIGRATIONS: D1Migration[];
+    }
+    // Types `exports.default` from cloudflare:workers as our Worker.
+    interface GlobalProps {
+      mainModule: typeof import("../../src/index.ts");
+    }
+  }
+}
