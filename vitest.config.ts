@@ -8,6 +8,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
     test: {
+      // The gateway logs a JSON line per request; show them only for failing tests.
+      silent: "passed-only" as const,
       projects: [
         {
           // Unit and integration tests inside workerd, with real local KV and D1.
@@ -21,6 +23,19 @@ export default defineConfig(async () => {
                   TEST_ORIGIN_URL: inject("originUrl"),
                   TEST_MIGRATIONS: migrations,
                 },
+                // An upstream that is itself a Worker, reached by service binding (DESIGN §6).
+                serviceBindings: { TEST_ORIGIN_SERVICE: "origin-worker" },
+                workers: [
+                  {
+                    name: "origin-worker",
+                    modules: true,
+                    compatibilityDate: "2026-11-01",
+                    script: `export default { async fetch(req) {
+                      return Response.json({ via: "service-binding", url: req.url, method: req.method,
+                        key_id: req.headers.get("x-api-key-id"), authorization: req.headers.get("authorization") });
+                    } }`,
+                  },
+                ],
               },
             })),
           ],
@@ -28,7 +43,6 @@ export default defineConfig(async () => {
             name: "worker",
             include: ["test/worker/**/*.test.ts"],
             globalSetup: ["./test/support/global-setup.ts"],
-            silent: "passed-only",
             setupFiles: ["./test/worker/apply-migrations.ts"],
           },
         },

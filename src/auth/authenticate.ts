@@ -13,10 +13,13 @@ export interface Authenticated {
   tier: Tier;
 }
 
+/** Either the key, or the refusal; `tier` says which cache answered, for the log line. */
+export type AuthOutcome = ({ ok: true } & Authenticated) | { ok: false; error: GatewayError; tier: Tier | null };
+
 /**
  * DESIGN §1 steps 3–6. Failures count against the client IP; past the limit
  * the IP gets 429 without any storage lookup, unless this isolate already
- * knows its key to be valid.
+ * knows its key to be valid. Storage faults throw (503), they are not refusals.
  */
 export async function authenticate(
   rt: Runtime,
@@ -24,7 +27,7 @@ export async function authenticate(
   authorization: string | null,
   clientIp: string,
   now: number,
-): Promise<Authenticated> {
+): Promise<AuthOutcome> {
   const credential = readCredential(authorization);
   const token = credential.kind === "token" && isWellFormedKey(credential.token) ? credential.token : null;
   const hash = token === null ? null : await hashKey(await rt.hashKey, token);
@@ -32,23 +35,24 @@ export async function authenticate(
   const retryAfter = rt.failures.retryAfter(clientIp, now);
   if (retryAfter > 0) {
     const known = hash === null ? undefined : rt.keys.get(hash, now);
-    if (known && keyState(known, now) === "active") return { key: known, tier: "memory" };
-    throw new GatewayError("rate_limited", "Too many failed authentication attempts; retry later", {
+    if (known && keyState(known, now) === "active") return { ok: true, key: known, tier: "memory" };
+    const error = new GatewayError("rate_limited", "Too many failed authentication attempts; retry later", {
       "retry-after": String(retryAfter),
     });
+    return { ok: false, error, tier: null };
   }
 
-  const fail = (err: GatewayError): never => {
+  const fail = (error: GatewayError, tier: Tier | null): AuthOutcome => {
     rt.failures.recordFailure(clientIp, now);
-    throw err;
+    return { ok: false, error, tier };
   };
-  if (credential.kind === "missing") return fail(missingKey());
-  if (hash === null) return fail(invalidKey());
+  if (credential.kind === "missing") return fail(missingKey(), null);
+  if (hash === null) return fail(invalidKey(), null);
 
   const { record, tier } = await findRecord(rt, stores, hash, now);
-  if (!record) return fail(invalidKey());
+  if (!record) return fail(invalidKey(), tier);
   const state = keyState(record, now);
-  if (state === "revoked") return fail(invalidKey("API key has been revoked"));
-  if (state === "expired") return fail(invalidKey("API key has expired"));
-  return { key: record, tier };
+  if (state === "revoked") return fail(invalidKey("API key has been revoked"), tier);
+  if (state === "expired") return fail(invalidKey("API key has expired"), tier);
+  return { ok: true, key: record, tier };
 }

@@ -1,4 +1,5 @@
 import type { Authenticated } from "../auth/authenticate.ts";
+import type { Tier } from "../auth/lookup.ts";
 import type { Bindings } from "../env.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { RequestLine } from "../request/line.ts";
@@ -15,6 +16,7 @@ export interface AppEnv {
     route: Route;
     routePattern: string;
     auth: Authenticated;
+    cacheTier: Tier | null;
     outcome: ErrorCode | "proxied" | "ok";
   };
 }

@@ -31,7 +31,7 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     scopes_required: route?.scopes ?? null,
     outcome: c.get("outcome") ?? "ok",
     status: c.res.status,
-    cache_tier: auth?.tier ?? null,
+    cache_tier: c.get("cacheTier") ?? null,
     duration_ms: Math.round((performance.now() - started) * 100) / 100,
   });
 };
@@ -59,6 +59,8 @@ export const gatewayPipeline: MiddlewareHandler<AppEnv> = async (c, next) => {
     const now = Date.now();
     const stores = { db: c.env.DB, kv: c.env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
     const auth = await authenticate(rt, stores, c.req.header("authorization") ?? null, clientIp(c), now);
+    c.set("cacheTier", auth.tier);
+    if (!auth.ok) throw auth.error;
     c.set("auth", auth);
     const missing = missingScopes(auth.key.scopes, route.scopes);
     if (missing.length > 0) throw insufficientScope(missing);

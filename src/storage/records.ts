@@ -47,6 +47,11 @@ export async function findKeyById(db: SqlDatabase, id: string): Promise<KeyRow |
   return db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(id).first<KeyRow>();
 }
 
+/** Stores a new key and its "created" event together. */
+export async function insertKey(db: SqlDatabase, row: KeyRow): Promise<void> {
+  await db.batch(insertKeyStatements(db, row));
+}
+
 export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
   return [
     db

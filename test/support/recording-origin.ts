@@ -70,7 +70,9 @@ export async function startRecordingOrigin(port = 0): Promise<RecordingOrigin> {
   }
 
   async function respond(behavior: string, record: Received, res: import("node:http").ServerResponse) {
-    const [kind, arg = ""] = behavior.split(":");
+    const colon = behavior.indexOf(":");
+    const kind = colon === -1 ? behavior : behavior.slice(0, colon);
+    const arg = colon === -1 ? "" : behavior.slice(colon + 1);
     switch (kind) {
       case "redirect":
         res.writeHead(302, { location: arg || "http://127.0.0.1:1/elsewhere" });

@@ -6,6 +6,7 @@ declare global {
       KEY_HASH_SECRET: string;
       TEST_ORIGIN_URL: string;
       TEST_MIGRATIONS: D1Migration[];
+      TEST_ORIGIN_SERVICE: Fetcher;
     }
     // Types `exports.default` from cloudflare:workers as our Worker.
     interface GlobalProps {
