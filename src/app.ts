@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { keysApi } from "./api/keys-api.ts";
 import { errorResponse, GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
 import type { AppEnv } from "./gateway/context.ts";
 import { gatewayPipeline, requestLog } from "./gateway/pipeline.ts";
@@ -10,10 +12,12 @@ export function createApp() {
   app.use("*", gatewayPipeline);
 
   app.get("/healthz", (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));
+  app.route("/api/v1/api-keys", keysApi());
 
   // The route table knew the route but no handler serves it: still an envelope, never a plain-text 404.
   app.notFound(() => errorResponse(new GatewayError("not_found", "No such route")));
-  app.onError((err, c) => {
+  app.onError((thrown, c) => {
+    const err = thrown instanceof HTTPException ? fromHttpException(thrown) : thrown;
     c.set("outcome", err instanceof GatewayError ? err.code : "internal_error");
     if (!(err instanceof GatewayError)) {
       console.error(JSON.stringify({ level: "error", event: "unhandled", request_id: c.get("requestId"), error: err.name }));
@@ -21,4 +25,11 @@ export function createApp() {
     return errorResponse(err);
   });
   return app;
+}
+
+/** Hono's own refusals (malformed JSON, wrong content type) are bad requests in our envelope. */
+function fromHttpException(e: HTTPException): GatewayError | HTTPException {
+  if (e.status === 415) return new GatewayError("invalid_request", "Content-Type must be application/json");
+  if (e.status === 400) return new GatewayError("invalid_request", e.message || "Malformed request body");
+  return e;
 }

@@ -101,3 +101,65 @@ export async function touchLastUsed(db: SqlDatabase, id: string, now: string, no
     .bind(now, id, notBefore)
     .run();
 }
+
+export async function findKeyInOrg(db: SqlDatabase, org: string, id: string): Promise<KeyRow | null> {
+  return db.prepare("SELECT * FROM api_keys WHERE id = ? AND organization_id = ?").bind(id, org).first<KeyRow>();
+}
+
+export interface PageCursor {
+  created_at: string;
+  id: string;
+}
+
+/** Newest first; `after` continues strictly past the last row of the previous page. */
+export async function listKeysInOrg(db: SqlDatabase, org: string, limit: number, after: PageCursor | null): Promise<KeyRow[]> {
+  const { results } = after
+    ? await db
+        .prepare(
+          `SELECT * FROM api_keys WHERE organization_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))
+           ORDER BY created_at DESC, id DESC LIMIT ?`,
+        )
+        .bind(org, after.created_at, after.created_at, after.id, limit)
+        .all<KeyRow>()
+    : await db
+        .prepare("SELECT * FROM api_keys WHERE organization_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
+        .bind(org, limit)
+        .all<KeyRow>();
+  return results;
+}
+
+export async function renameKey(db: SqlDatabase, row: KeyRow, name: string, actor: string, at: string): Promise<void> {
+  await db.batch([
+    db.prepare("UPDATE api_keys SET name = ? WHERE id = ?").bind(name, row.id),
+    eventStatement(db, row.id, row.organization_id, "renamed", actor, at),
+  ]);
+}
+
+/** Records the revocation event only when this call is what revoked the key. */
+export async function revokeKeyRow(db: SqlDatabase, row: KeyRow, actor: string, at: string): Promise<void> {
+  if (row.revoked_at !== null && row.revoked_at <= at) return;
+  await db.batch([revokeStatement(db, row.id, at), eventStatement(db, row.id, row.organization_id, "revoked", actor, at)]);
+}
+
+/** The successor and the predecessor's end (now or after a grace period) in one transaction. */
+export async function rotateKeyRow(db: SqlDatabase, old: KeyRow, successor: KeyRow, oldEndsAt: string): Promise<void> {
+  await db.batch([
+    ...insertKeyStatements(db, successor),
+    revokeStatement(db, old.id, oldEndsAt),
+    eventStatement(db, old.id, old.organization_id, "rotated", successor.created_by, successor.created_at),
+  ]);
+}
+
+export interface KeyEvent {
+  type: EventType;
+  actor: string;
+  at: string;
+}
+
+export async function listEvents(db: SqlDatabase, keyId: string): Promise<KeyEvent[]> {
+  const { results } = await db
+    .prepare("SELECT type, actor, at FROM api_key_events WHERE key_id = ? ORDER BY seq")
+    .bind(keyId)
+    .all<KeyEvent>();
+  return results;
+}

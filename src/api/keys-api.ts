@@ -1,0 +1,231 @@
+import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { scopesBeyond } from "../auth/scopes.ts";
+import { GatewayError, STATUS_OF_CODE, successEnvelope, OWN_RESPONSE_HEADERS } from "../errors.ts";
+import type { AppEnv } from "../gateway/context.ts";
+import { KEY_ID_PATTERN } from "../keys/ids.ts";
+import { createKey, revokeKey, rotateKey, type KeyStore } from "../keys/lifecycle.ts";
+import { toKeyObject } from "../keys/object.ts";
+import { keyState } from "../keys/state.ts";
+import { findKeyInOrg, listEvents, listKeysInOrg, renameKey, type KeyRow } from "../storage/records.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import {
+  CreatedKeySchema,
+  CreateKeyBody,
+  ErrorEnvelopeSchema,
+  EventSchema,
+  KeyIdParam,
+  KeyObjectSchema,
+  ListQuery,
+  RenameKeyBody,
+  RotateKeyBody,
+  success,
+} from "./schemas.ts";
+
+/** Every gateway error status, documented on every operation (DESIGN §5). */
+const ERROR_RESPONSES = Object.fromEntries(
+  [...new Set(Object.values(STATUS_OF_CODE))].map((status) => [
+    status,
+    { description: "Error envelope", content: { "application/json": { schema: ErrorEnvelopeSchema } } },
+  ]),
+);
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema: success(schema) } },
+});
+const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
+  required,
+  content: { "application/json": { schema } },
+});
+const route = <R extends RouteConfig>(r: R) => createRoute({ ...r, responses: { ...ERROR_RESPONSES, ...r.responses } });
+
+const security = [{ bearer: [] }];
+
+const routes = {
+  create: route({
+    method: "post",
+    path: "/",
+    summary: "Create a key (needs api_keys:write; only scopes the caller holds)",
+    security,
+    request: { body: body(CreateKeyBody, true) },
+    responses: { 201: json(CreatedKeySchema, "The new key; `key` is shown only here") },
+  }),
+  list: route({
+    method: "get",
+    path: "/",
+    summary: "List the organization's keys, newest first (needs api_keys:read)",
+    security,
+    request: { query: ListQuery },
+    responses: {
+      200: json(z.object({ items: z.array(KeyObjectSchema), next_cursor: z.string().nullable() }), "A page of keys"),
+    },
+  }),
+  self: route({
+    method: "get",
+    path: "/self",
+    summary: "The calling key (needs no scope)",
+    security,
+    responses: { 200: json(KeyObjectSchema, "The calling key") },
+  }),
+  show: route({
+    method: "get",
+    path: "/{id}",
+    summary: "One key (needs api_keys:read)",
+    security,
+    request: { params: KeyIdParam },
+    responses: { 200: json(KeyObjectSchema, "The key") },
+  }),
+  rename: route({
+    method: "patch",
+    path: "/{id}",
+    summary: "Rename a key; scopes are immutable (needs api_keys:write)",
+    security,
+    request: { params: KeyIdParam, body: body(RenameKeyBody, true) },
+    responses: { 200: json(KeyObjectSchema, "The renamed key") },
+  }),
+  revoke: route({
+    method: "delete",
+    path: "/{id}",
+    summary: "Revoke a key at once; repeating it is harmless (needs api_keys:write)",
+    security,
+    request: { params: KeyIdParam },
+    responses: { 200: json(KeyObjectSchema, "The revoked key") },
+  }),
+  rotate: route({
+    method: "post",
+    path: "/{id}/rotate",
+    summary: "Replace a key with a new one; the old one stops now or after a grace period (needs api_keys:write)",
+    security,
+    request: { params: KeyIdParam, body: body(RotateKeyBody, false) },
+    responses: { 201: json(CreatedKeySchema, "The successor; `key` is shown only here") },
+  }),
+  events: route({
+    method: "get",
+    path: "/{id}/events",
+    summary: "The key's audit trail (needs api_keys:read)",
+    security,
+    request: { params: KeyIdParam },
+    responses: { 200: json(z.object({ items: z.array(EventSchema) }), "Events, oldest first") },
+  }),
+};
+
+type Ctx = Context<AppEnv>;
+
+/** The lifecycle operations, wired to this isolate's caches and waitUntil. */
+async function storeFor(c: Ctx): Promise<KeyStore> {
+  const rt = c.get("runtime");
+  return {
+    db: c.env.DB,
+    kv: c.env.KEYS_CACHE,
+    hashSecret: await rt.hashKey,
+    kvTtlSeconds: rt.config.KV_CACHE_TTL_S,
+    now: () => new Date(),
+    evict: (hash) => {
+      rt.keys.delete(hash);
+      rt.unknownKeys.delete(hash);
+    },
+    later: (work) => c.executionCtx.waitUntil(work),
+    tombstoneRewriteDelayMs: rt.config.TOMBSTONE_REWRITE_DELAY_MS,
+  };
+}
+
+const caller = (c: Ctx) => c.get("auth").key;
+
+/** Another organization's key, or no key at all, is the same 404 (DESIGN §8). */
+async function keyInOrg(c: Ctx, id: string): Promise<KeyRow> {
+  const row = KEY_ID_PATTERN.test(id) ? await findKeyInOrg(c.env.DB, caller(c).organization_id, id) : null;
+  if (!row) throw new GatewayError("not_found", "No such API key");
+  return row;
+}
+
+function refuseBeyond(c: Ctx, wanted: readonly string[], action: string): void {
+  const beyond = scopesBeyond(caller(c).scopes, wanted);
+  if (beyond.length > 0) {
+    throw new GatewayError("forbidden", `You cannot ${action} a key with scopes you do not hold: ${beyond.join(" ")}`);
+  }
+}
+
+const ok = <T>(c: Ctx, data: T, status: 200 | 201 = 200) => c.json(successEnvelope(data), status, OWN_RESPONSE_HEADERS);
+
+export function keysApi() {
+  const api = new OpenAPIHono<AppEnv>({
+    strict: false,
+    defaultHook: (result) => {
+      if (result.success) return;
+      const messages = result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+      throw new GatewayError("invalid_request", messages.join("; "));
+    },
+  });
+
+  api.openapi(routes.create, async (c) => {
+    const input = c.req.valid("json");
+    refuseBeyond(c, input.scopes, "create");
+    const now = Date.now();
+    if (input.expires_at && Date.parse(input.expires_at) <= now) {
+      throw new GatewayError("invalid_request", "expires_at: must be in the future");
+    }
+    const created = await createKey(await storeFor(c), {
+      organizationId: caller(c).organization_id,
+      name: input.name,
+      scopes: input.scopes,
+      expiresAt: input.expires_at ? new Date(input.expires_at).toISOString() : null,
+      actor: caller(c).id,
+    });
+    return ok(c, created, 201);
+  });
+
+  api.openapi(routes.list, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const after = cursor === undefined ? null : decodeCursor(cursor);
+    const rows = await listKeysInOrg(c.env.DB, caller(c).organization_id, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const now = Date.now();
+    return ok(c, {
+      items: page.map((r) => toKeyObject(r, now)),
+      next_cursor: rows.length > limit && last ? encodeCursor(last) : null,
+    });
+  });
+
+  api.openapi(routes.self, async (c) => ok(c, toKeyObject(await keyInOrg(c, caller(c).id), Date.now())));
+
+  api.openapi(routes.show, async (c) => ok(c, toKeyObject(await keyInOrg(c, c.req.valid("param").id), Date.now())));
+
+  api.openapi(routes.rename, async (c) => {
+    const row = await keyInOrg(c, c.req.valid("param").id);
+    const { name } = c.req.valid("json");
+    const now = new Date();
+    await renameKey(c.env.DB, row, name, caller(c).id, now.toISOString());
+    return ok(c, toKeyObject({ ...row, name }, now.getTime()));
+  });
+
+  api.openapi(routes.revoke, async (c) => {
+    const row = await keyInOrg(c, c.req.valid("param").id);
+    return ok(c, await revokeKey(await storeFor(c), row, caller(c).id));
+  });
+
+  api.openapi(routes.rotate, async (c) => {
+    const row = await keyInOrg(c, c.req.valid("param").id);
+    // An absent body skips validation (and its default): no body means no grace.
+    const grace = (c.req.valid("json") as { grace_seconds?: number }).grace_seconds ?? 0;
+    refuseBeyond(c, JSON.parse(row.scopes) as string[], "rotate");
+    if (row.revoked_at !== null) throw new GatewayError("invalid_request", "This key was already revoked or rotated");
+    if (keyState(row, Date.now()) === "expired") {
+      throw new GatewayError("invalid_request", "This key has expired; create a new key instead");
+    }
+    return ok(c, await rotateKey(await storeFor(c), row, grace, caller(c).id), 201);
+  });
+
+  api.openapi(routes.events, async (c) => {
+    const row = await keyInOrg(c, c.req.valid("param").id);
+    return ok(c, { items: await listEvents(c.env.DB, row.id) });
+  });
+
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key: Authorization: Bearer pk_live_…",
+  });
+  return api;
+}

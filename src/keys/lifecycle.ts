@@ -1,0 +1,85 @@
+import type { KeyValueStore, SqlDatabase } from "../storage/ports.ts";
+import { writeCachedRecord } from "../storage/kv-cache.ts";
+import {
+  findKeyInOrg,
+  insertKey,
+  revokeKeyRow,
+  rotateKeyRow,
+  toAuthRecord,
+  type KeyRow,
+} from "../storage/records.ts";
+import { mintKey, type NewKey } from "./issue.ts";
+import { toKeyObject, type KeyObject } from "./object.ts";
+
+/**
+ * What creating, revoking and rotating keys needs, whoever does it: the
+ * management API (with its isolate's caches) or the command line (without).
+ */
+export interface KeyStore {
+  db: SqlDatabase;
+  kv: KeyValueStore;
+  hashSecret: CryptoKey;
+  kvTtlSeconds: number;
+  now(): Date;
+  /** Drops a key hash from this isolate's memory caches, if there is one. */
+  evict?(hash: string): void;
+  /** Runs work after the response (waitUntil); absent, the work is awaited. */
+  later?(work: Promise<unknown>): void;
+  tombstoneRewriteDelayMs?: number;
+}
+
+export type CreatedKey = KeyObject & { key: string };
+
+export async function createKey(store: KeyStore, input: NewKey): Promise<CreatedKey> {
+  const now = store.now();
+  const { row, plaintext } = await mintKey(store.hashSecret, input, now);
+  await insertKey(store.db, row);
+  store.evict?.(row.hash); // a negative-cache entry for this hash would refuse it for a moment
+  return { ...toKeyObject(row, now.getTime()), key: plaintext };
+}
+
+/**
+ * D1 first (the source of truth), then a KV tombstone, then this isolate's
+ * memory; the tombstone is written once more a few seconds later so that a
+ * read-through racing with the revocation cannot resurrect the key (DESIGN §7).
+ */
+async function propagate(store: KeyStore, org: string, id: string): Promise<KeyRow> {
+  const row = await findKeyInOrg(store.db, org, id);
+  if (!row) throw new Error(`key ${id} vanished during an update`);
+  const record = toAuthRecord(row);
+  await writeCachedRecord(store.kv, record, store.kvTtlSeconds);
+  store.evict?.(row.hash);
+  const delay = store.tombstoneRewriteDelayMs ?? 0;
+  if (store.later && delay > 0) {
+    store.later(new Promise((r) => setTimeout(r, delay)).then(() => writeCachedRecord(store.kv, record, store.kvTtlSeconds)));
+  }
+  return row;
+}
+
+export async function revokeKey(store: KeyStore, row: KeyRow, actor: string): Promise<KeyObject> {
+  const now = store.now();
+  await revokeKeyRow(store.db, row, actor, now.toISOString());
+  const updated = await propagate(store, row.organization_id, row.id);
+  return toKeyObject(updated, now.getTime());
+}
+
+/** A successor with the same name, scopes and expiry; the old key ends now or after `graceSeconds`. */
+export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: number, actor: string): Promise<CreatedKey> {
+  const now = store.now();
+  const { row, plaintext } = await mintKey(
+    store.hashSecret,
+    {
+      organizationId: old.organization_id,
+      name: old.name,
+      scopes: JSON.parse(old.scopes) as string[],
+      expiresAt: old.expires_at,
+      actor,
+      rotatedFrom: old.id,
+    },
+    now,
+  );
+  await rotateKeyRow(store.db, old, row, new Date(now.getTime() + graceSeconds * 1000).toISOString());
+  await propagate(store, old.organization_id, old.id);
+  store.evict?.(row.hash);
+  return { ...toKeyObject(row, now.getTime()), key: plaintext };
+}

@@ -1,0 +1,35 @@
+import type { KeyRow } from "../storage/records.ts";
+import { keyState, type KeyState } from "./state.ts";
+
+/** The key object of every API response and `--json` output (DESIGN §8): no secret, no hash. */
+export interface KeyObject {
+  id: string;
+  name: string;
+  organization_id: string;
+  display: string;
+  scopes: string[];
+  state: KeyState;
+  created_at: string;
+  created_by: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+  rotated_from: string | null;
+}
+
+export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
+  return {
+    id: row.id,
+    name: row.name,
+    organization_id: row.organization_id,
+    display: row.display,
+    scopes: JSON.parse(row.scopes) as string[],
+    state: keyState(row, nowMs),
+    created_at: row.created_at,
+    created_by: row.created_by,
+    last_used_at: row.last_used_at,
+    expires_at: row.expires_at,
+    revoked_at: row.revoked_at,
+    rotated_from: row.rotated_from,
+  };
+}
