@@ -50,7 +50,7 @@ export default defineConfig(async () => {
           // What cannot run inside workerd: wrangler dev, raw sockets, the CLI.
           test: {
             name: "node",
-            include: ["test/node/**/*.test.ts"],
+            include: ["test/node/**/*.test.ts", "test/security/**/*.test.ts"],
             environment: "node",
             testTimeout: 60_000,
             hookTimeout: 120_000,
