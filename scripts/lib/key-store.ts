@@ -1,0 +1,18 @@
+import { parseConfig } from "../../src/config.ts";
+import { importHashKey } from "../../src/keys/hash.ts";
+import type { KeyStore } from "../../src/keys/lifecycle.ts";
+import type { LocalBindings } from "./local-state.ts";
+
+/**
+ * The key lifecycle's storage for command-line tools: no isolate to evict and
+ * no waitUntil, so each write is awaited. Config comes from the same vars and
+ * secrets `wrangler dev` reads, parsed by the Worker's own schema.
+ */
+export async function localKeyStore(bindings: LocalBindings): Promise<KeyStore> {
+  const config = parseConfig(bindings.vars);
+  return keyStore(bindings.db, bindings.kv, config.KEY_HASH_SECRET, config.KV_CACHE_TTL_S);
+}
+
+export async function keyStore(db: KeyStore["db"], kv: KeyStore["kv"], secret: string, kvTtlSeconds: number): Promise<KeyStore> {
+  return { db, kv, hashSecret: await importHashKey(secret), kvTtlSeconds, now: () => new Date() };
+}

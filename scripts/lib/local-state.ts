@@ -1,0 +1,211 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { KeyValueStore, SqlDatabase } from "../../src/storage/ports.ts";
+
+/**
+ * The local state `npm start`, `wrangler dev` and the key-management command
+ * line share: `.dev.vars` (the local secrets) and wrangler's persisted local
+ * D1 and KV (`.wrangler/state/v3` unless `--persist-to` says otherwise).
+ */
+
+/** The project root: the directory holding wrangler.toml. */
+export const PROJECT_DIR = fileURLToPath(new URL("../../", import.meta.url));
+export const WRANGLER_CONFIG = join(PROJECT_DIR, "wrangler.toml");
+export const DEFAULT_DEV_VARS = join(PROJECT_DIR, ".dev.vars");
+/** The same default `wrangler dev` uses (relative to wrangler.toml). */
+export const DEFAULT_PERSIST_TO = join(PROJECT_DIR, ".wrangler", "state");
+/** The project's own wrangler, run with the Node running this script (wrangler 4 needs Node ≥ 22). */
+export const WRANGLER_BIN = join(PROJECT_DIR, "node_modules", "wrangler", "bin", "wrangler.js");
+
+/** Absolute, so every tool agrees whatever its working directory. */
+export function resolvePersistTo(persistTo: string | undefined): string {
+  return persistTo === undefined ? DEFAULT_PERSIST_TO : resolve(persistTo);
+}
+
+/** The `.dev.vars` path: an explicit one (relative to the caller's cwd) or the project's. */
+export function resolveDevVars(path: string | undefined): string {
+  return path === undefined ? DEFAULT_DEV_VARS : isAbsolute(path) ? path : resolve(path);
+}
+
+// ---------------------------------------------------------------------------
+// .dev.vars
+
+/** A dotenv-style parse: `KEY=value`, optional `export `, quotes, `#` comments. */
+export function parseDevVars(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/.exec(raw);
+    if (!m) continue;
+    const name = m[1]!;
+    let value = m[2]!.trim();
+    const quote = value[0];
+    if ((quote === '"' || quote === "'" || quote === "`") && value.length >= 2 && value.endsWith(quote)) {
+      value = value.slice(1, -1);
+      if (quote === '"') value = value.replaceAll("\\n", "\n");
+    } else {
+      value = value.replace(/\s+#.*$/, "");
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+export async function readDevVars(path: string): Promise<Record<string, string> | null> {
+  if (!existsSync(path)) return null;
+  return parseDevVars(await readFile(path, "utf8"));
+}
+
+/** 48 random bytes, base64url: 64 characters, well above the 32-byte minimum. */
+export function randomHashSecret(): string {
+  return randomBytes(48).toString("base64url");
+}
+
+export interface DevVars {
+  path: string;
+  /** What this call did: `created` the file, `appended` a secret to it, or left it `unchanged`. */
+  action: "created" | "appended" | "unchanged";
+  vars: Record<string, string>;
+  keyHashSecret: string;
+}
+
+/**
+ * Makes sure `.dev.vars` holds a `KEY_HASH_SECRET`: creates the file with a
+ * random one when it is missing, appends one when the file lacks it, and
+ * otherwise leaves the file exactly as it is (never replaces a secret: every
+ * stored key hash depends on it).
+ */
+export async function ensureDevVars(path: string = DEFAULT_DEV_VARS): Promise<DevVars> {
+  const existing = existsSync(path) ? await readFile(path, "utf8") : null;
+  const vars = existing === null ? {} : parseDevVars(existing);
+  const current = vars.KEY_HASH_SECRET;
+  if (current !== undefined && current !== "") return { path, action: "unchanged", vars, keyHashSecret: current };
+
+  const secret = randomHashSecret();
+  const line = `KEY_HASH_SECRET=${secret}\n`;
+  if (existing === null) {
+    const header =
+      "# Local secrets for `wrangler dev`, created by `npm start`. Never commit this file.\n" +
+      "# KEY_HASH_SECRET keys the HMAC of every stored API key: changing it invalidates all local keys.\n";
+    await writeFile(path, header + line, { mode: 0o600 });
+  } else {
+    const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
+    await writeFile(path, existing + separator + line, { mode: 0o600 });
+  }
+  return { path, action: existing === null ? "created" : "appended", vars: { ...vars, KEY_HASH_SECRET: secret }, keyHashSecret: secret };
+}
+
+// ---------------------------------------------------------------------------
+// wrangler
+
+/**
+ * The environment for wrangler commands that must not prompt: `CI=true` makes
+ * its confirmations take their default ("yes"), as does a stdin that is not a TTY.
+ */
+export function nonInteractiveEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", ...extra };
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `wrangler ARGS` in the project directory, output captured. */
+export function runWrangler(args: readonly string[], env: NodeJS.ProcessEnv = nonInteractiveEnv()): Promise<CommandResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [WRANGLER_BIN, ...args], {
+      cwd: PROJECT_DIR,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.once("error", reject);
+    child.once("close", (code, signal) => resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+}
+
+export class LocalStateError extends Error {
+  readonly output: string;
+  constructor(message: string, output = "") {
+    super(message);
+    this.name = "LocalStateError";
+    this.output = output;
+  }
+}
+
+export interface MigrationResult {
+  /** Names of the migrations this call applied (empty when already up to date). */
+  applied: string[];
+  output: string;
+}
+
+/** `wrangler d1 migrations apply DB --local [--persist-to DIR]`, without prompting. */
+export async function applyLocalMigrations(options: { persistTo?: string } = {}): Promise<MigrationResult> {
+  const args = ["d1", "migrations", "apply", "DB", "--local", "--config", WRANGLER_CONFIG];
+  if (options.persistTo !== undefined) args.push("--persist-to", resolvePersistTo(options.persistTo));
+  const result = await runWrangler(args);
+  const output = result.stdout + result.stderr;
+  if (result.code !== 0) {
+    throw new LocalStateError(`wrangler d1 migrations apply failed (exit ${result.code})`, output);
+  }
+  // Wrangler prints a table row per migration it applied, with a ✅ status.
+  const applied = [...output.matchAll(/(\d{4}_[\w.-]+\.sql)[^\n]*✅/g)].map((m) => m[1]!);
+  return { applied, output };
+}
+
+// ---------------------------------------------------------------------------
+// Local bindings through wrangler's getPlatformProxy
+
+export interface LocalBindings {
+  db: SqlDatabase;
+  kv: KeyValueStore;
+  /** The text vars of wrangler.toml's top level (ORIGIN_URL, KV_CACHE_TTL_S, …) and the secrets file's values. */
+  vars: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+function isSqlDatabase(v: unknown): v is SqlDatabase {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.prepare === "function" && typeof o.batch === "function";
+}
+
+function isKeyValueStore(v: unknown): v is KeyValueStore {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.get === "function" && typeof o.put === "function" && typeof o.delete === "function";
+}
+
+/**
+ * Opens the local D1 (`DB`) and KV (`KEYS_CACHE`) that `wrangler dev` reads:
+ * writes are visible to a running dev server at once. About 1.6 s per call (it
+ * starts a workerd), so open once and reuse; always `dispose()`.
+ */
+export async function openLocalBindings(options: { persistTo?: string; devVarsPath?: string } = {}): Promise<LocalBindings> {
+  // Imported lazily: loading wrangler costs time that commands like `help` should not pay.
+  const { getPlatformProxy } = await import("wrangler");
+  const proxy = await getPlatformProxy<Record<string, unknown>>({
+    configPath: WRANGLER_CONFIG,
+    // getPlatformProxy wants the `v3` directory itself, where `wrangler dev --persist-to DIR` appends `v3`.
+    persist: { path: join(resolvePersistTo(options.persistTo), "v3") },
+    // The same secrets file the caller uses (any `envFiles` list makes it skip .dev.vars and .env).
+    envFiles: [resolveDevVars(options.devVarsPath)],
+    remoteBindings: false,
+  });
+  const { DB: db, KEYS_CACHE: kv } = proxy.env;
+  if (!isSqlDatabase(db) || !isKeyValueStore(kv)) {
+    await proxy.dispose();
+    throw new LocalStateError("wrangler.toml must bind a D1 database as DB and a KV namespace as KEYS_CACHE");
+  }
+  const vars: Record<string, string> = {};
+  for (const [name, value] of Object.entries(proxy.env)) if (typeof value === "string") vars[name] = value;
+  return { db, kv, vars, dispose: () => proxy.dispose() };
+}
