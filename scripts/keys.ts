@@ -30,9 +30,16 @@ async function openStore(inv: Invocation): Promise<Opened> {
   if (inv.remote) {
     const secret = process.env.KEY_HASH_SECRET;
     if (!secret) throw new UsageError("--remote needs KEY_HASH_SECRET in the environment (the production secret)");
-    const config = parseConfig({ ORIGIN_URL: "https://unused.invalid", KEY_HASH_SECRET: secret, KV_CACHE_TTL_S: process.env.KV_CACHE_TTL_S });
+    // Production vars are not readable from here: the environment may override the defaults.
+    const config = parseConfig({
+      ORIGIN_URL: "https://unused.invalid",
+      KEY_HASH_SECRET: secret,
+      KV_CACHE_TTL_S: process.env.KV_CACHE_TTL_S,
+      TOMBSTONE_REWRITE_DELAY_MS: process.env.TOMBSTONE_REWRITE_DELAY_MS,
+    });
     const loc = { remote: true, env: PRODUCTION_ENV } as const;
-    return { store: await keyStore(wranglerD1(loc), wranglerKv(loc), secret, config.KV_CACHE_TTL_S), close: async () => {} };
+    const store = await keyStore(wranglerD1(loc), wranglerKv(loc), secret, config.KV_CACHE_TTL_S, config.TOMBSTONE_REWRITE_DELAY_MS);
+    return { store, close: async () => {} };
   }
   const devVarsPath = resolveDevVars(inv.devVars);
   const devVars = await readDevVars(devVarsPath);

@@ -10,9 +10,16 @@ import type { LocalBindings } from "./local-state.ts";
  */
 export async function localKeyStore(bindings: LocalBindings): Promise<KeyStore> {
   const config = parseConfig(bindings.vars);
-  return keyStore(bindings.db, bindings.kv, config.KEY_HASH_SECRET, config.KV_CACHE_TTL_S);
+  return keyStore(bindings.db, bindings.kv, config.KEY_HASH_SECRET, config.KV_CACHE_TTL_S, config.TOMBSTONE_REWRITE_DELAY_MS);
 }
 
-export async function keyStore(db: KeyStore["db"], kv: KeyStore["kv"], secret: string, kvTtlSeconds: number): Promise<KeyStore> {
-  return { db, kv, hashSecret: await importHashKey(secret), kvTtlSeconds, now: () => new Date() };
+/** With no waitUntil, a revocation waits `tombstoneRewriteDelayMs` to write its tombstone again. */
+export async function keyStore(
+  db: KeyStore["db"],
+  kv: KeyStore["kv"],
+  secret: string,
+  kvTtlSeconds: number,
+  tombstoneRewriteDelayMs: number,
+): Promise<KeyStore> {
+  return { db, kv, hashSecret: await importHashKey(secret), kvTtlSeconds, tombstoneRewriteDelayMs, now: () => new Date() };
 }

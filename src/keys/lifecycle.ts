@@ -25,6 +25,7 @@ export interface KeyStore {
   evict?(hash: string): void;
   /** Runs work after the response (waitUntil); absent, the work is awaited. */
   later?(work: Promise<unknown>): void;
+  /** When to write a revocation's tombstone a second time; 0 or absent: once is enough. */
   tombstoneRewriteDelayMs?: number;
 }
 
@@ -50,8 +51,10 @@ async function propagate(store: KeyStore, org: string, id: string): Promise<KeyR
   await writeCachedRecord(store.kv, record, store.kvTtlSeconds);
   store.evict?.(row.hash);
   const delay = store.tombstoneRewriteDelayMs ?? 0;
-  if (store.later && delay > 0) {
-    store.later(new Promise((r) => setTimeout(r, delay)).then(() => writeCachedRecord(store.kv, record, store.kvTtlSeconds)));
+  if (delay > 0) {
+    const rewrite = new Promise((r) => setTimeout(r, delay)).then(() => writeCachedRecord(store.kv, record, store.kvTtlSeconds));
+    if (store.later) store.later(rewrite);
+    else await rewrite;
   }
   return row;
 }

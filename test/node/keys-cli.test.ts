@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,6 +58,8 @@ describe("npm run keys", () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "gateway-keys-"));
     state = ["--persist-to", join(tmp, "state"), "--dev-vars", join(tmp, ".dev.vars")];
+    // A short second tombstone write keeps revoke and rotate quick here (default 5 s).
+    await writeFile(join(tmp, ".dev.vars"), `KEY_HASH_SECRET=${randomBytes(48).toString("base64url")}\nTOMBSTONE_REWRITE_DELAY_MS=500\n`);
     const [port, originPort] = await freePorts(2);
     gateway = `http://127.0.0.1:${port}`;
     server = start({ PORT: String(port), ORIGIN_PORT: String(originPort) }, state);
@@ -168,7 +171,7 @@ describe("npm run keys", () => {
     expect(inline).toBe("SELECT 'it''s' AS a, 3 AS b, '?' AS c, NULL AS d");
     const secret = (await readDevVars(join(tmp, ".dev.vars")))!.KEY_HASH_SECRET!;
     const loc = { remote: false, persistTo: join(tmp, "state") } as const;
-    const store = await keyStore(wranglerD1(loc), wranglerKv(loc), secret, 300);
+    const store = await keyStore(wranglerD1(loc), wranglerKv(loc), secret, 300, 0);
     const created = await createKey(store, { organizationId: "acme", name: "via wrangler's o'commands", scopes: ["jobs:read"], expiresAt: null, actor: "cli" });
     expect((await findKeyById(store.db, created.id))?.name).toBe("via wrangler's o'commands");
     expect((await get(created.key, "/api/v1/jobs")).status).toBe(200);

@@ -339,3 +339,29 @@ describe("audit trail", () => {
     expect(successor.items.map((e) => e.type)).toEqual(["created"]);
   });
 });
+
+describe("the second tombstone write", () => {
+  it("undoes a stale positive record that a racing read-through wrote after the revocation", async () => {
+    const { key: adminKey, org } = await admin();
+    const gw = gatewayWith({ TOMBSTONE_REWRITE_DELAY_MS: "200" });
+    const created = (await (
+      await gw.fetch("/api/v1/api-keys", {
+        key: adminKey,
+        method: "POST",
+        body: JSON.stringify({ name: "raced", scopes: ["jobs:read"] }),
+        headers: { "content-type": "application/json" },
+      })
+    ).json()) as { data: KeyObj & { key: string } };
+    const { hash } = (await env.DB.prepare("SELECT hash FROM api_keys WHERE id = ?").bind(created.data.id).first<{ hash: string }>())!;
+    expect((await gw.fetch(`/api/v1/api-keys/${created.data.id}`, { key: adminKey, method: "DELETE" })).status).toBe(200);
+
+    // What an isolate that read D1 just before the revocation would write back into KV.
+    const stale = { id: created.data.id, organization_id: org, hash, scopes: ["jobs:read"], expires_at: null, revoked_at: null };
+    await env.KEYS_CACHE.put(kvKeyOf(hash), JSON.stringify(stale));
+    expect((await gatewayWith({}).fetch("/api/v1/jobs", { key: created.data.key })).status).toBe(200);
+
+    await gw.settle(); // includes the rewrite, TOMBSTONE_REWRITE_DELAY_MS later
+    expect(await env.KEYS_CACHE.get(kvKeyOf(hash), "json")).toMatchObject({ revoked_at: expect.any(String) });
+    expect((await gatewayWith({}).fetch("/api/v1/jobs", { key: created.data.key })).status).toBe(401);
+  });
+});
