@@ -28,6 +28,18 @@ describe("cache tiers", () => {
     expect(await tierOf(second, key)).toMatchObject({ status: 200, tier: "memory" });
   });
 
+  it("KV entries are written with expirationTtl = KV_CACHE_TTL_S", async () => {
+    const { key, row } = await createKey(["candidates:read"]);
+    const gw = gatewayWith({ KV_CACHE_TTL_S: "120" });
+    const before = Date.now() / 1000;
+    expect((await tierOf(gw, key)).tier).toBe("d1");
+    await gw.settle();
+    const { keys } = await env.KEYS_CACHE.list({ prefix: kvKeyOf(row.hash) });
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.expiration).toBeGreaterThanOrEqual(Math.floor(before) + 119);
+    expect(keys[0]!.expiration).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 121);
+  });
+
   it("memory entries live MEMORY_CACHE_TTL_MS, then the next tier answers", async () => {
     const { key } = await createKey(["candidates:read"]);
     const gw = gatewayWith({ MEMORY_CACHE_TTL_MS: "100" });
