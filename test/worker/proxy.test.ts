@@ -69,6 +69,14 @@ describe("what the origin receives", () => {
     expect(h["x-custom"]).toBe("kept");
   });
 
+  it("a path in ORIGIN_URL prefixes the forwarded path", async () => {
+    const { key } = await createKey(["jobs:read"]);
+    const gw = gatewayWith({ ORIGIN_URL: `${env.TEST_ORIGIN_URL}/upstream/v2/` });
+    const id = unique("req");
+    expect((await gw.fetch("/api/v1/jobs/j_1?x=1", { key, headers: { "x-request-id": id } })).status).toBe(200);
+    expect((await onlyRequest(id)).url).toBe("/upstream/v2/api/v1/jobs/j_1?x=1");
+  });
+
   it("Authorization is forwarded only when FORWARD_AUTHORIZATION=true", async () => {
     const { key } = await createKey(["candidates:read"]);
     const gw = gatewayWith({ FORWARD_AUTHORIZATION: "true" });
