@@ -107,7 +107,8 @@ export const EventSchema = z
   .openapi("ApiKeyEvent");
 
 export function success<T extends z.ZodType>(data: T) {
-  return z.object({ success: z.literal(true), data, errors: z.array(z.never()).max(0) });
+  // zod-to-openapi cannot describe z.never(): the document says what it means instead.
+  return z.object({ success: z.literal(true), data, errors: z.array(z.never()).max(0).openapi({ type: "array", maxItems: 0 }) });
 }
 
 export const ErrorEnvelopeSchema = z

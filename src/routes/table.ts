@@ -54,6 +54,10 @@ function bulkRoutes(): RouteInput[] {
 /** The default table, derived from the scope catalog so the two cannot drift. */
 export const DEFAULT_ROUTES: readonly Route[] = z.array(RouteSchema).parse([
   { methods: READ, pattern: "/healthz", scopes: [], access: "public", target: "gateway" },
+  { methods: READ, pattern: "/openapi.json", scopes: [], access: "public", target: "gateway" },
+  { methods: READ, pattern: "/settings/api-keys", scopes: [], access: "public", target: "gateway" },
+  { methods: READ, pattern: "/settings/api-keys/app.js", scopes: [], access: "public", target: "gateway" },
+  { methods: READ, pattern: "/settings/api-keys/app.css", scopes: [], access: "public", target: "gateway" },
   row(READ, "/api/v1/api-keys", ["api_keys:read"], "gateway"),
   row(["POST"], "/api/v1/api-keys", ["api_keys:write"], "gateway"),
   row(READ, "/api/v1/api-keys/self", [], "gateway"),

@@ -1,0 +1,76 @@
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { STATUS_OF_CODE } from "../errors.ts";
+import type { AppEnv } from "../gateway/context.ts";
+import { ErrorEnvelopeSchema, success } from "./schemas.ts";
+
+/**
+ * GET /openapi.json: the management API as OpenAPI 3.1, generated from the
+ * same zod schemas that validate its requests (src/api/schemas.ts, wired in
+ * src/api/keys-api.ts), so the document cannot drift from the code.
+ */
+export const OPENAPI_PATH = "/openapi.json";
+
+const DESCRIPTION = `The gateway in front of the hiring API: it checks a scoped API key on every request, then forwards it to the hiring API.
+This document describes what the gateway answers itself: API key management under \`/api/v1/api-keys\` and \`/healthz\`.
+
+**Authentication.** Send a key as \`Authorization: Bearer pk_live_…\`. Keys are secrets (the \`pk_\` prefix does not mean publishable).
+A key is shown once, when it is created or rotated; the gateway stores only its HMAC.
+
+**Scopes.** Each route needs the scopes named in its summary. \`*\` holds every scope; the broad \`read\` and \`write\` scopes hold
+every \`…:read\` / \`…:write\` scope except \`api_keys\`. A key creates or rotates keys only with scopes it holds itself.
+
+**Envelope.** Every response the gateway writes is \`{"success": true, "data": …, "errors": []}\` or
+\`{"success": false, "data": null, "errors": [{"code": …, "message": …}]}\`, with \`cache-control: no-store\` and an \`X-Request-Id\`.
+Error codes: ${Object.entries(STATUS_OF_CODE)
+  .map(([code, status]) => `${status} \`${code}\``)
+  .join(", ")}.`;
+
+export const OPENAPI_CONFIG = {
+  openapi: "3.1.0",
+  info: {
+    title: "Hiring API gateway: API keys",
+    version: "1.0.0",
+    description: DESCRIPTION,
+  },
+  // No `servers`: paths are relative to wherever this document is served from.
+} as const;
+
+type Registry = OpenAPIHono<AppEnv>["openAPIRegistry"];
+
+/** Gateway routes defined outside the management API, documented here. */
+export function documentGatewayRoutes(registry: Registry): void {
+  const error = { description: "Error envelope", content: { "application/json": { schema: ErrorEnvelopeSchema } } };
+  registry.registerPath({
+    method: "get",
+    path: "/healthz",
+    summary: "Liveness check; public, never touches the origin",
+    security: [],
+    responses: {
+      200: {
+        description: "The gateway is up",
+        content: { "application/json": { schema: success(z.object({ status: z.literal("ok") })) } },
+      },
+      500: error,
+    },
+  });
+}
+
+/** Serves the document, generated on first request and kept for the isolate's life. */
+export function openApiHandler(generate: () => unknown) {
+  let body: string | null = null;
+  return (_c: Context<AppEnv>) => {
+    body ??= JSON.stringify(generate());
+    return new Response(body, {
+      status: 200,
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        "cache-control": "public, max-age=300",
+        // Public and credential-free: tools on other origins (API explorers, code generators) may read it.
+        "access-control-allow-origin": "*",
+        "x-content-type-options": "nosniff",
+        "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+      },
+    });
+  };
+}

@@ -1,0 +1,190 @@
+import { legacyChoices, resourceGroups, type ScopeChoice } from "./catalog.ts";
+
+/**
+ * The settings page's HTML. Static except for the scope catalog, rendered
+ * from src/auth/scopes.ts, and the asset URLs (versioned by content hash).
+ * No inline script, no inline style, no event-handler attributes: the page
+ * works under `script-src 'self'; style-src 'self'`.
+ */
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+
+const id = (scope: string) => `scope-${scope === "*" ? "all" : scope.replace(":", "-")}`;
+
+function checkbox(c: ScopeChoice, label: string): string {
+  return [
+    `<div class="scope">`,
+    `<input type="checkbox" name="scope" id="${id(c.scope)}" value="${escapeHtml(c.scope)}"`,
+    ` data-granted-by="${escapeHtml(c.grantedBy.join(" "))}" data-all-of="${escapeHtml(c.allOf.join(" "))}"`,
+    ` aria-describedby="${id(c.scope)}-desc">`,
+    `<label for="${id(c.scope)}">${label} <code>${escapeHtml(c.scope)}</code></label>`,
+    `<p class="hint" id="${id(c.scope)}-desc">${escapeHtml(c.description)}</p>`,
+    `</div>`,
+  ].join("");
+}
+
+function scopeGrid(): string {
+  const rows = resourceGroups().map((g) => {
+    const cell = (c: ScopeChoice | null, label: string) =>
+      `<td data-label="${label}">${c ? checkbox(c, label) : `<span class="none">No ${label.toLowerCase()} scope</span>`}</td>`;
+    const note = g.explicitOnly ? `<p class="hint">Not included in <code>read</code> or <code>write</code>: only by name or <code>*</code>.</p>` : "";
+    return `<tr><th scope="row"><code>${escapeHtml(g.resource)}</code>${note}</th>${cell(g.read, "Read")}${cell(g.write, "Write")}</tr>`;
+  });
+  return [
+    `<table class="scope-grid">`,
+    `<caption class="visually-hidden">Scopes by resource</caption>`,
+    `<thead><tr><th scope="col">Resource</th><th scope="col">Read</th><th scope="col">Write</th></tr></thead>`,
+    `<tbody>${rows.join("")}</tbody>`,
+    `</table>`,
+  ].join("");
+}
+
+function legacyScopes(): string {
+  const labels: Record<string, string> = { read: "Read everything", write: "Write everything", "*": "Full access" };
+  return legacyChoices()
+    .map((c) => checkbox(c, labels[c.scope] ?? c.scope))
+    .join("");
+}
+
+export function renderPage(assets: { script: string; style: string }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex">
+<title>API keys · Settings</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${escapeHtml(assets.style)}">
+<script src="${escapeHtml(assets.script)}" defer></script>
+</head>
+<body>
+<a class="skip-link" href="#main">Skip to content</a>
+<header class="top">
+<div class="top-inner">
+<h1>API keys</h1>
+<div id="session" class="session" hidden>
+<span>Signed in with <strong id="session-name"></strong> <code id="session-display" class="display"></code> · organization <strong id="session-org"></strong></span>
+<button type="button" id="sign-out">Sign out</button>
+</div>
+</div>
+</header>
+<main id="main" tabindex="-1">
+<noscript><p class="notice">This page needs JavaScript. The API itself works without it: see <a href="/openapi.json">/openapi.json</a>.</p></noscript>
+<div id="alert" class="alert" role="alert" hidden></div>
+<p id="status" class="visually-hidden" role="status" aria-live="polite"></p>
+
+<section id="signin-view" class="card" aria-labelledby="signin-title" hidden>
+<h2 id="signin-title">Sign in with an API key</h2>
+<p>Paste a key that holds <code>api_keys:read</code> to see your organization's keys, and <code>api_keys:write</code> to generate, rename, rotate or revoke them (<code>*</code> holds both).</p>
+<p class="hint">The key stays in this browser tab only (session storage): it is never put in a cookie or the address bar, and it is forgotten when you close the tab or sign out.</p>
+<form id="signin-form" novalidate>
+<label for="signin-key">API key</label>
+<input id="signin-key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" placeholder="pk_live_…" aria-describedby="signin-error" required>
+<p id="signin-error" class="field-error" role="alert" hidden></p>
+<div class="actions"><button type="submit" class="primary" id="signin-submit">Sign in</button></div>
+</form>
+</section>
+
+<section id="keys-view" aria-labelledby="keys-title" hidden>
+<div class="toolbar">
+<h2 id="keys-title">Keys</h2>
+<button type="button" id="generate-open" class="primary">Generate new key</button>
+</div>
+<p id="readonly-note" class="notice" hidden>Your key holds <code>api_keys:read</code> but not <code>api_keys:write</code>: you can see keys but not change them.</p>
+<div class="table-wrap">
+<table id="keys-table" class="keys">
+<caption class="visually-hidden">Your organization's API keys, newest first</caption>
+<thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<tbody id="keys-body"></tbody>
+</table>
+</div>
+<p id="keys-empty" class="empty" hidden>No keys yet.</p>
+<div class="actions"><button type="button" id="load-more" hidden>Load more</button></div>
+</section>
+</main>
+
+<dialog id="generate-dialog" aria-labelledby="generate-title">
+<form id="generate-form" novalidate>
+<h2 id="generate-title">Generate new key</h2>
+<label for="generate-name">Name</label>
+<input id="generate-name" maxlength="100" autocomplete="off" required aria-describedby="generate-name-hint">
+<p class="hint" id="generate-name-hint">Where the key is used, e.g. “Zapier integration”. You can rename it later.</p>
+<fieldset>
+<legend>Scopes</legend>
+<p class="hint">Grant only what the integration needs. Write does not include read. Scopes cannot be changed later: to change them, generate a new key and revoke the old one. Scopes your own key does not hold are disabled.</p>
+${scopeGrid()}
+<fieldset class="legacy">
+<legend>Broad scopes</legend>
+<p class="hint">Older, coarse scopes: <code>read</code> holds every read scope and <code>write</code> every write scope, both except <code>api_keys</code>; <code>*</code> holds every scope, including managing API keys. Prefer the specific scopes above.</p>
+${legacyScopes()}
+</fieldset>
+</fieldset>
+<fieldset>
+<legend>Expiry</legend>
+<div class="radio"><input type="radio" name="expiry" id="expiry-never" value="never" checked><label for="expiry-never">Never</label></div>
+<div class="radio"><input type="radio" name="expiry" id="expiry-30" value="30"><label for="expiry-30">In 30 days</label></div>
+<div class="radio"><input type="radio" name="expiry" id="expiry-90" value="90"><label for="expiry-90">In 90 days</label></div>
+<div class="radio"><input type="radio" name="expiry" id="expiry-365" value="365"><label for="expiry-365">In 365 days</label></div>
+<div class="radio"><input type="radio" name="expiry" id="expiry-date" value="date"><label for="expiry-date">On a date</label></div>
+<label for="expiry-on" class="visually-hidden">Expiry date</label>
+<input type="date" id="expiry-on" disabled aria-describedby="expiry-on-hint">
+<p class="hint" id="expiry-on-hint">The key stops working at the end of that day, in your time zone.</p>
+</fieldset>
+<p id="generate-error" class="form-error" role="alert" hidden></p>
+<div class="actions"><button type="button" class="close-dialog">Cancel</button><button type="submit" class="primary" id="generate-submit">Generate key</button></div>
+</form>
+</dialog>
+
+<dialog id="reveal-dialog" aria-labelledby="reveal-title" aria-describedby="reveal-warning">
+<h2 id="reveal-title">Your new key</h2>
+<p id="reveal-warning" class="warning"><strong>Copy this key now: it will not be shown again.</strong> Store it in a secret manager. Anyone who has it can call the API with its scopes.</p>
+<p id="reveal-about" class="hint"></p>
+<div id="reveal-slot" class="secret-slot"></div>
+<p id="copy-status" class="hint" role="status"></p>
+<div class="actions"><button type="button" id="copy-key">Copy key</button><button type="button" id="reveal-done" class="primary">Done</button></div>
+</dialog>
+
+<dialog id="rename-dialog" aria-labelledby="rename-title">
+<form id="rename-form" novalidate>
+<h2 id="rename-title">Rename key</h2>
+<label for="rename-name">New name</label>
+<input id="rename-name" maxlength="100" autocomplete="off" required>
+<p id="rename-error" class="form-error" role="alert" hidden></p>
+<div class="actions"><button type="button" class="close-dialog">Cancel</button><button type="submit" class="primary">Save</button></div>
+</form>
+</dialog>
+
+<dialog id="rotate-dialog" aria-labelledby="rotate-title">
+<form id="rotate-form" novalidate>
+<h2 id="rotate-title">Rotate key</h2>
+<p id="rotate-text"></p>
+<label for="rotate-grace">The old key keeps working</label>
+<select id="rotate-grace">
+<option value="0">Not at all: it stops now</option>
+<option value="3600">For 1 hour</option>
+<option value="86400">For 24 hours</option>
+<option value="604800">For 7 days</option>
+</select>
+<p class="hint">A grace period lets you deploy the new key before the old one stops.</p>
+<p id="rotate-self" class="warning" hidden>This is the key you are signed in with: this page switches to the new key.</p>
+<p id="rotate-error" class="form-error" role="alert" hidden></p>
+<div class="actions"><button type="button" class="close-dialog">Cancel</button><button type="submit" class="primary">Rotate key</button></div>
+</form>
+</dialog>
+
+<dialog id="revoke-dialog" aria-labelledby="revoke-title" aria-describedby="revoke-text">
+<form id="revoke-form" novalidate>
+<h2 id="revoke-title">Revoke key?</h2>
+<p id="revoke-text"></p>
+<p id="revoke-self" class="warning" hidden>This is the key you are signed in with: you will be signed out.</p>
+<p id="revoke-error" class="form-error" role="alert" hidden></p>
+<div class="actions"><button type="button" class="close-dialog">Cancel</button><button type="submit" class="danger" id="revoke-confirm">Revoke key</button></div>
+</form>
+</dialog>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,480 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+
+/**
+ * `npm run test:browser`: the settings page end to end, in Debian's Chromium
+ * driven by playwright-core, against the real `wrangler dev` started by
+ * `scripts/start.ts` (demo origin + gateway) on free ports with a temporary
+ * state directory and secrets file.
+ *
+ *   sign in with DEMO_ADMIN_KEY → generate a candidates:read key → read it once
+ *   from the dialog → it answers 200 through the gateway (fetch from Node) →
+ *   revoke it from its row's "…" menu → the same request answers 401; then
+ *   rename and rotate (with a grace period) another key, check phone width,
+ *   reload (the session survives) and sign out (the key is forgotten).
+ *
+ * Screenshots of each step go to test-results/browser/. Exit code 0 on
+ * success, 1 on failure. Never downloads a browser: CHROMIUM_PATH or
+ * /usr/bin/chromium (`apt-get install -y chromium`).
+ */
+
+const PROJECT_DIR = fileURLToPath(new URL("../../", import.meta.url));
+const START_SCRIPT = join(PROJECT_DIR, "scripts", "start.ts");
+const SHOTS_DIR = join(PROJECT_DIR, "test-results", "browser");
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const START_TIMEOUT_MS = 120_000;
+/** wrangler.toml [vars] MEMORY_CACHE_TTL_MS: the longest a revoked key may still work in one local process (DESIGN §7). */
+const MEMORY_CACHE_TTL_MS = 2_000;
+const KEY_PATTERN = /pk_live_[A-Za-z0-9_-]{48}/;
+
+// ---------------------------------------------------------------- helpers
+// (Code run in the page is passed to page.evaluate as a string: this file is type-checked without DOM types.)
+
+const started = Date.now();
+const timings: { step: string; ms: number }[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+let screenshotCount = 0;
+/** The page under test, for a screenshot of whatever state a failure left. */
+let currentPage: Page | null = null;
+
+function log(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    const result = await fn();
+    const ms = Date.now() - t0;
+    timings.push({ step: name, ms });
+    log(`  ok  ${name} (${ms} ms)`);
+    return result;
+  } catch (err) {
+    log(`  FAIL ${name} (${Date.now() - t0} ms)`);
+    throw err;
+  }
+}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
+  screenshotCount += 1;
+  const file = join(SHOTS_DIR, `${String(screenshotCount).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+}
+
+/** Distinct free ports on 127.0.0.1: all held open together, then released. */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once("error", reject);
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Ends a detached child's whole process group (start.ts, wrangler dev, workerd): TERM, then KILL. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  const exited = child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => child.once("exit", () => r()));
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // the group is gone
+    }
+  };
+  signal("SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+  clearTimeout(timer);
+  // Whatever is left of the group (wrangler's workerd, if it lingers).
+  signal("SIGKILL");
+}
+
+// ---------------------------------------------------------------- the stack
+
+interface Stack {
+  baseUrl: string;
+  adminKey: string;
+  readKey: string;
+  output(): string;
+}
+
+async function startStack(): Promise<Stack> {
+  check(existsSync(START_SCRIPT), `scripts/start.ts is missing: the browser test starts the gateway with it`);
+  const dir = await mkdtemp(join(tmpdir(), "browser-test-state-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const [port, originPort] = await freePorts(2);
+  const child = spawn(
+    process.execPath,
+    [START_SCRIPT, "--persist-to", join(dir, "state"), "--dev-vars", join(dir, ".dev.vars")],
+    {
+      cwd: PROJECT_DIR,
+      // Its own process group, so wrangler dev and workerd are stopped with it.
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, PORT: String(port), ORIGIN_PORT: String(originPort), WRANGLER_SEND_METRICS: "false", CI: "1" },
+    },
+  );
+  cleanups.push(() => stopGroup(child));
+  let output = "";
+  child.stdout!.setEncoding("utf8").on("data", (s: string) => (output += s));
+  child.stderr!.setEncoding("utf8").on("data", (s: string) => (output += s));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const admin = /DEMO_ADMIN_KEY=(pk_live_[A-Za-z0-9_-]{48})/.exec(output);
+    const read = /DEMO_READ_KEY=(pk_live_[A-Za-z0-9_-]{48})/.exec(output);
+    if (admin && read) return { baseUrl: `http://127.0.0.1:${port}`, adminKey: admin[1]!, readKey: read[1]!, output: () => output };
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`scripts/start.ts exited (${child.exitCode ?? child.signalCode}) before printing the demo keys:\n${output}`);
+    }
+    if (Date.now() > deadline) throw new Error(`scripts/start.ts printed no demo keys within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
+    await sleep(100);
+  }
+}
+
+async function gatewayStatus(stack: Stack, key: string): Promise<{ status: number; message: string | null }> {
+  const res = await fetch(`${stack.baseUrl}/api/v1/candidates`, { headers: { authorization: `Bearer ${key}` } });
+  const body = (await res.json().catch(() => null)) as { errors?: { message: string }[] } | null;
+  return { status: res.status, message: body?.errors?.[0]?.message ?? null };
+}
+
+// ---------------------------------------------------------------- the scenario
+
+async function scenario(): Promise<void> {
+  check(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium); this test never downloads a browser`);
+  await mkdir(SHOTS_DIR, { recursive: true });
+  for (const f of await readdir(SHOTS_DIR)) if (f.endsWith(".png")) await rm(join(SHOTS_DIR, f));
+
+  const stack = await step("start the demo origin and wrangler dev (scripts/start.ts)", startStack);
+  const { baseUrl } = stack;
+  log(`      gateway ${baseUrl}`);
+
+  const profile = await mkdtemp(join(tmpdir(), "browser-test-profile-"));
+  cleanups.push(() => rm(profile, { recursive: true, force: true }));
+  const context: BrowserContext = await step("launch Chromium with a fresh profile", () =>
+    chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1280, height: 900 },
+      timeout: 60_000,
+    }),
+  );
+  cleanups.unshift(() => context.close().catch(() => {}));
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseUrl });
+  const page = context.pages()[0] ?? (await context.newPage());
+  currentPage = page;
+  page.setDefaultTimeout(15_000);
+
+  // Anything the page does wrong is a failure: script errors, CSP violations, requests off its origin.
+  const problems: string[] = [];
+  page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+  });
+  page.on("request", (req) => {
+    const url = req.url();
+    if (!url.startsWith(`${baseUrl}/`) && !url.startsWith("data:")) problems.push(`request off the origin: ${url}`);
+  });
+  const noProblems = () => check(problems.length === 0, `the page misbehaved:\n  ${problems.join("\n  ")}`);
+
+  await step("open /settings/api-keys", async () => {
+    const res = await page.goto(`${baseUrl}/settings/api-keys`);
+    check(res !== null && res.status() === 200, `page answered ${res?.status()}`);
+    check((res.headers()["content-security-policy"] ?? "").includes("script-src 'self'"), "page has no strict CSP");
+    await page.locator("#signin-view").waitFor({ state: "visible" });
+    await screenshot(page, "sign-in");
+  });
+
+  await step("a key without api_keys:read gets a clear message", async () => {
+    await page.fill("#signin-key", stack.readKey);
+    await page.click("#signin-submit");
+    const error = page.locator("#signin-error");
+    await error.waitFor({ state: "visible" });
+    const text = (await error.textContent()) ?? "";
+    check(text.includes("api_keys:read"), `unexpected message: ${text}`);
+    check(await page.locator("#keys-view").isHidden(), "keys shown to a key without api_keys:read");
+    check((await page.evaluate<number>("sessionStorage.length")) === 0, "a refused key was stored");
+    await screenshot(page, "sign-in-refused");
+  });
+
+  await step("sign in with the admin key", async () => {
+    await page.fill("#signin-key", stack.adminKey);
+    await page.click("#signin-submit");
+    await page.locator("#keys-view").waitFor({ state: "visible" });
+    await page.locator("#keys-body tr", { hasText: "demo-admin" }).waitFor();
+    check((await page.inputValue("#signin-key")) === "", "the key stayed in the sign-in field");
+    const stored = await page.evaluate<string[]>("Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k))");
+    check(stored.includes(stack.adminKey), "the admin key is not in sessionStorage");
+    check((await page.evaluate<number>("localStorage.length")) === 0, "something was put in localStorage");
+    check((await context.cookies()).length === 0, "the page set a cookie");
+    check(!page.url().includes(stack.adminKey.slice(8)), "the key is in the URL");
+    check(!(await page.content()).includes(stack.adminKey), "the admin key is in the DOM");
+    await screenshot(page, "signed-in");
+  });
+
+  const name = `browser-test ${new Date().toISOString().slice(11, 19)}`;
+  await step("fill in “Generate new key”", async () => {
+    await page.click("#generate-open");
+    await page.locator("#generate-dialog").waitFor({ state: "visible" });
+    check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "generate-name", "focus is not on the name field");
+    await page.fill("#generate-name", name);
+    await page.check("#scope-candidates-read");
+    await page.check("#expiry-30");
+    await screenshot(page, "generate-form", false);
+  });
+
+  const newKey = await step("generate it and read it once from the dialog", async () => {
+    await page.click("#generate-submit");
+    const shown = page.locator("#revealed-key");
+    await shown.waitFor({ state: "visible" });
+    const key = ((await shown.textContent()) ?? "").trim();
+    check(KEY_PATTERN.test(key) && key.length === 56, `the dialog shows no key: ${key}`);
+    const warning = (await page.textContent("#reveal-warning")) ?? "";
+    check(/will not be shown again/.test(warning), `no warning: ${warning}`);
+    await page.click("#copy-key");
+    await page.locator("#copy-status", { hasText: "Copied" }).waitFor();
+    const copied = await page.evaluate<string>("navigator.clipboard.readText()");
+    check(copied === key, "the copy button did not copy the key");
+    await screenshot(page, "new-key-shown-once", false);
+    return key;
+  });
+
+  await step("closing the dialog removes the key from the page", async () => {
+    await page.click("#reveal-done");
+    await page.locator("#reveal-dialog").waitFor({ state: "hidden" });
+    await page.locator("#revealed-key").waitFor({ state: "detached", timeout: 1_000 });
+    check(!(await page.content()).includes(newKey), "the key is still somewhere in the DOM");
+    const row = page.locator("#keys-body tr", { hasText: name });
+    await row.waitFor();
+    const rowText = (await row.textContent()) ?? "";
+    check(rowText.includes(`pk_live_${newKey.slice(8, 12)}…${newKey.slice(-4)}`), `row lacks the display form: ${rowText}`);
+    check(rowText.includes("candidates:read") && rowText.includes("active"), `row: ${rowText}`);
+    check((await row.locator('td[data-label="Expires"] time').count()) === 1, "the 30-day expiry is not shown");
+    const focused = await page.evaluate<string>('document.activeElement?.closest("tr")?.textContent ?? ""');
+    check(focused.includes(name), "focus did not return to the new key's row");
+    await screenshot(page, "dialog-closed");
+  });
+
+  await step("the new key works through the gateway (fetch from Node): 200", async () => {
+    const { status } = await gatewayStatus(stack, newKey);
+    check(status === 200, `GET /api/v1/candidates answered ${status}`);
+  });
+
+  await step("revoke it from its row's “…” menu, with the keyboard", async () => {
+    const row = page.locator("#keys-body tr", { hasText: name });
+    await row.locator(".menu-button").focus();
+    await page.keyboard.press("Enter");
+    await row.locator("[role=menu]").waitFor({ state: "visible" });
+    await page.keyboard.press("End");
+    const item = (await page.evaluate<string | null | undefined>("document.activeElement?.textContent")) ?? "";
+    check(item.startsWith("Revoke"), `End did not reach “Revoke…”: ${item}`);
+    await screenshot(page, "row-menu", false);
+    await page.keyboard.press("Enter");
+    await page.locator("#revoke-dialog").waitFor({ state: "visible" });
+    const title = (await page.textContent("#revoke-title")) ?? "";
+    const text = (await page.textContent("#revoke-text")) ?? "";
+    check(title.includes(name) && text.includes(newKey.slice(-4)), `the confirmation does not name the key: ${title} / ${text}`);
+    check((await page.evaluate<string | null | undefined>("document.activeElement?.textContent")) === "Cancel", "a destructive dialog must focus Cancel first");
+    await screenshot(page, "revoke-confirm", false);
+    await page.click("#revoke-confirm");
+    await page.locator("#revoke-dialog").waitFor({ state: "hidden" });
+    await row.locator(".state", { hasText: "revoked" }).waitFor();
+    check((await row.locator(".menu-button").count()) === 1, "row lost its menu");
+    await screenshot(page, "revoked");
+  });
+
+  const refusedAfter = await step(`the same request answers 401 (within MEMORY_CACHE_TTL_MS = ${MEMORY_CACHE_TTL_MS} ms)`, async () => {
+    const t0 = Date.now();
+    for (;;) {
+      const { status, message } = await gatewayStatus(stack, newKey);
+      if (status === 401) {
+        check(message === "API key has been revoked", `401 with message ${message}`);
+        return Date.now() - t0;
+      }
+      check(status === 200, `unexpected status ${status}`);
+      check(Date.now() - t0 <= MEMORY_CACHE_TTL_MS, `still ${status} after ${Date.now() - t0} ms`);
+      await sleep(100);
+    }
+  });
+  log(`      refused ${refusedAfter} ms after the revocation`);
+
+  await step("rename a key from its menu", async () => {
+    const row = page.locator("#keys-body tr", { hasText: "demo-read" });
+    await row.locator(".menu-button").click();
+    await row.getByRole("menuitem", { name: "Rename…" }).click();
+    await page.locator("#rename-dialog").waitFor({ state: "visible" });
+    await page.fill("#rename-name", "demo-read (renamed)");
+    await page.locator("#rename-form button[type=submit]").click();
+    await page.locator("#rename-dialog").waitFor({ state: "hidden" });
+    await page.locator("#keys-body tr", { hasText: "demo-read (renamed)" }).waitFor();
+  });
+
+  await step("rotate it with a 1-hour grace period: the successor is shown once, both keys work", async () => {
+    const row = page.locator("#keys-body tr", { hasText: "demo-read (renamed)" });
+    const oldId = await row.getAttribute("data-key-id");
+    check(oldId !== null, "row without a key id");
+    await row.locator(".menu-button").click();
+    await row.getByRole("menuitem", { name: "Rotate…" }).click();
+    await page.locator("#rotate-dialog").waitFor({ state: "visible" });
+    await page.selectOption("#rotate-grace", "3600");
+    await page.locator("#rotate-form button[type=submit]").click();
+    const shown = page.locator("#revealed-key");
+    await shown.waitFor({ state: "visible" });
+    const successor = ((await shown.textContent()) ?? "").trim();
+    check(KEY_PATTERN.test(successor) && successor !== stack.readKey, "the dialog shows no new key");
+    await screenshot(page, "rotated-key-shown-once", false);
+    // Escape closes the dialog too, and the key goes with it.
+    await page.keyboard.press("Escape");
+    await shown.waitFor({ state: "detached", timeout: 1_000 });
+    check(!(await page.content()).includes(successor), "the rotated key is still in the DOM");
+    const oldRow = page.locator(`#keys-body tr[data-key-id="${oldId}"]`);
+    await oldRow.locator(".state-note", { hasText: "rotated; stops" }).waitFor();
+    check((await page.locator("#keys-body tr", { hasText: "demo-read (renamed)" }).count()) === 2, "no successor row");
+    check((await gatewayStatus(stack, successor)).status === 200, "the successor does not work");
+    check((await gatewayStatus(stack, stack.readKey)).status === 200, "the old key stopped during its grace period");
+    await screenshot(page, "rotated");
+  });
+
+  const limitedKey = await step("generate a key that may manage keys but holds only candidates:read besides", async () => {
+    await page.click("#generate-open");
+    await page.fill("#generate-name", "limited manager");
+    for (const id of ["#scope-api_keys-read", "#scope-api_keys-write", "#scope-candidates-read"]) await page.check(id);
+    await page.click("#generate-submit");
+    const shown = page.locator("#revealed-key");
+    await shown.waitFor({ state: "visible" });
+    const key = ((await shown.textContent()) ?? "").trim();
+    check(KEY_PATTERN.test(key), "the dialog shows no key");
+    await page.click("#reveal-done");
+    await shown.waitFor({ state: "detached", timeout: 1_000 });
+    return key;
+  });
+
+  await step("readable at phone width (390 px), no sideways scrolling", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+    check(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+    await screenshot(page, "phone-width");
+  });
+
+  await step("reloading keeps the session (sessionStorage); signing out forgets the key", async () => {
+    await page.reload();
+    await page.locator("#keys-body tr", { hasText: name }).waitFor();
+    await page.click("#sign-out");
+    await page.locator("#signin-view").waitFor({ state: "visible" });
+    check((await page.evaluate<number>("sessionStorage.length")) === 0, "sign-out left the key in sessionStorage");
+  });
+
+  await step("signed in with the limited key, the scopes it lacks cannot be chosen", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.fill("#signin-key", limitedKey);
+    await page.click("#signin-submit");
+    await page.locator("#keys-view").waitFor({ state: "visible" });
+    await page.click("#generate-open");
+    await page.locator("#generate-dialog").waitFor({ state: "visible" });
+    for (const id of ["#scope-candidates-read", "#scope-api_keys-read", "#scope-api_keys-write"]) {
+      check(await page.locator(id).isEnabled(), `${id} should be enabled`);
+    }
+    for (const id of ["#scope-candidates-write", "#scope-jobs-read", "#scope-read", "#scope-write", "#scope-all"]) {
+      check(await page.locator(id).isDisabled(), `${id} should be disabled`);
+    }
+    await screenshot(page, "limited-key-generate", false);
+    await page.keyboard.press("Escape");
+    await page.locator("#generate-dialog").waitFor({ state: "hidden" });
+    await page.click("#sign-out");
+  });
+
+  await step("more keys than a page: “Load more” follows next_cursor", async () => {
+    // 60 more keys through the API (from Node), then the page lists 50 and loads the rest on demand.
+    for (let i = 0; i < 60; i++) {
+      const res = await fetch(`${baseUrl}/api/v1/api-keys`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${stack.adminKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ name: `bulk ${i}`, scopes: ["jobs:read"] }),
+      });
+      check(res.status === 201, `creating key ${i} answered ${res.status}`);
+      await res.arrayBuffer();
+    }
+    await page.fill("#signin-key", stack.adminKey);
+    await page.click("#signin-submit");
+    await page.locator("#keys-body tr", { hasText: "bulk 59" }).waitFor();
+    const rows = page.locator("#keys-body tr");
+    check((await rows.count()) === 50, `first page has ${await rows.count()} rows`);
+    await page.locator("#load-more").click();
+    await page.locator("#keys-body tr", { hasText: "demo-admin" }).waitFor();
+    let expected = 0;
+    for (let cursor: string | null = null, first = true; first || cursor !== null; first = false) {
+      const url = `${baseUrl}/api/v1/api-keys?limit=100${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`;
+      const listing = (await (await fetch(url, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json()) as {
+        data: { items: unknown[]; next_cursor: string | null };
+      };
+      expected += listing.data.items.length;
+      cursor = listing.data.next_cursor;
+    }
+    const total = await rows.count();
+    check(total === expected, `after “Load more”: ${total} rows, the API lists ${expected}`);
+    check(await page.locator("#load-more").isHidden(), "“Load more” still shown on the last page");
+    await page.click("#sign-out");
+  });
+
+  noProblems();
+}
+
+// ---------------------------------------------------------------- main
+
+async function cleanup(): Promise<void> {
+  const t0 = Date.now();
+  for (const fn of cleanups.splice(0)) await fn().catch(() => {});
+  log(`Cleaned up (browser, servers, temporary directories) in ${Date.now() - t0} ms`);
+}
+
+process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+process.once("SIGTERM", () => void cleanup().then(() => process.exit(143)));
+
+log("Browser test: settings page (Chromium + wrangler dev)");
+try {
+  await scenario();
+  log(`\nPassed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in test-results/browser/`);
+  process.exitCode = 0;
+} catch (err) {
+  log(`\n${err instanceof Error ? err.message : String(err)}`);
+  if (currentPage) await screenshot(currentPage, "failure").catch(() => {});
+  log(`Failed after ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots so far in test-results/browser/`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
