@@ -8,14 +8,21 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
-/** A plain http(s) URL with no query, fragment or credentials; a path prefix is allowed. */
+/**
+ * A plain http(s) URL with no query, fragment or credentials; a path prefix is
+ * allowed. Kept in the URL parser's own spelling (lower-case host, no default
+ * port), so that base + validated path re-parses to exactly itself.
+ */
 const originUrl = z
   .url({ protocol: /^https?$/ })
   .refine((s) => {
     const u = new URL(s);
     return !u.search && !u.hash && !u.username && !u.password;
   }, "must be http(s)://host[:port][/prefix] without query, fragment or credentials")
-  .transform((s) => s.replace(/\/+$/, ""));
+  .transform((s) => {
+    const u = new URL(s);
+    return (u.origin + u.pathname).replace(/\/+$/, "");
+  });
 
 /**
  * Every configuration value, with its default (DESIGN §8b). Vars arrive as
@@ -41,6 +48,8 @@ export const ConfigSchema = z.object({
   AUTH_FAIL_MAX_TRACKED_IPS: int(1, 1_000_000).default(10_000),
   LAST_USED_WRITE_INTERVAL_S: int(1, 86_400).default(60),
   MAX_REQUEST_LINE_BYTES: int(256, 65_536).default(8_192),
+  // All request headers, names and values, as the gateway would copy them to the origin.
+  MAX_HEADER_BYTES: int(1_024, 131_072).default(32_768),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

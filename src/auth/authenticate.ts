@@ -7,6 +7,7 @@ import type { AuthRecord } from "../storage/records.ts";
 import { readCredential } from "./bearer.ts";
 import { invalidKey, missingKey } from "./challenges.ts";
 import { findRecord, type Stores, type Tier } from "./lookup.ts";
+import { reportFailure, type SharedFailureCounter } from "./shared-limit.ts";
 
 export interface Authenticated {
   key: AuthRecord;
@@ -15,6 +16,14 @@ export interface Authenticated {
 
 /** Either the key, or the refusal; `tier` says which cache answered, for the log line. */
 export type AuthOutcome = ({ ok: true } & Authenticated) | { ok: false; error: GatewayError; tier: Tier | null };
+
+/** Who is asking, for the failed-authentication limit (DESIGN §7). */
+export interface Client {
+  /** `clientAddress(...).limiterKey`: the IPv4 address or IPv6 /64. */
+  limiterKey: string;
+  /** The Rate Limiting binding, when deployed with one (see shared-limit.ts). */
+  shared?: SharedFailureCounter | undefined;
+}
 
 /**
  * DESIGN §1 steps 3–6. Failures count against the client IP; past the limit
@@ -25,14 +34,14 @@ export async function authenticate(
   rt: Runtime,
   stores: Stores,
   authorization: string | null,
-  clientIp: string,
+  client: Client,
   now: number,
 ): Promise<AuthOutcome> {
   const credential = readCredential(authorization);
   const token = credential.kind === "token" && isWellFormedKey(credential.token) ? credential.token : null;
   const hash = token === null ? null : await hashKey(await rt.hashKey, token);
 
-  const retryAfter = rt.failures.retryAfter(clientIp, now);
+  const retryAfter = rt.failures.retryAfter(client.limiterKey, now);
   if (retryAfter > 0) {
     const known = hash === null ? undefined : rt.keys.get(hash, now);
     if (known && keyState(known, now) === "active") return { ok: true, key: known, tier: "memory" };
@@ -43,7 +52,8 @@ export async function authenticate(
   }
 
   const fail = (error: GatewayError, tier: Tier | null): AuthOutcome => {
-    rt.failures.recordFailure(clientIp, now);
+    rt.failures.recordFailure(client.limiterKey, now);
+    if (client.shared) stores.waitUntil(reportFailure(client.shared, rt.failures, client.limiterKey));
     return { ok: false, error, tier };
   };
   if (credential.kind === "missing") return fail(missingKey(), null);

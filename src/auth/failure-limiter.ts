@@ -27,6 +27,16 @@ export class FailureLimiter {
     return Math.ceil(left / 1000);
   }
 
+  /**
+   * Limits `ip` for a whole window from now, whatever this isolate counted:
+   * for when another source (the Rate Limiting binding) saw it go over.
+   */
+  block(ip: string, now: number): void {
+    this.#windows.delete(ip);
+    this.#evictIfFull();
+    this.#windows.set(ip, { start: now, failures: this.#limit });
+  }
+
   recordFailure(ip: string, now: number): void {
     const w = this.#windows.get(ip);
     if (w && now - w.start < this.#windowMs) {
@@ -34,9 +44,15 @@ export class FailureLimiter {
       return;
     }
     if (w) this.#windows.delete(ip);
-    else if (this.#windows.size >= this.#maxTracked) {
-      this.#windows.delete(this.#windows.keys().next().value!);
-    }
+    else this.#evictIfFull();
     this.#windows.set(ip, { start: now, failures: 1 });
+  }
+
+  get size(): number {
+    return this.#windows.size;
+  }
+
+  #evictIfFull(): void {
+    if (this.#windows.size >= this.#maxTracked) this.#windows.delete(this.#windows.keys().next().value!);
   }
 }

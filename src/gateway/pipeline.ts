@@ -1,12 +1,15 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { authenticate } from "../auth/authenticate.ts";
 import { insufficientScope } from "../auth/challenges.ts";
+import { clientAddress, type ClientAddress } from "../auth/client-ip.ts";
 import { errorText } from "../auth/lookup.ts";
 import { missingScopes } from "../auth/scopes.ts";
+import { sharedCounterOf } from "../auth/shared-limit.ts";
 import { GatewayError } from "../errors.ts";
 import { logLine } from "../log.ts";
 import { originRequestHeaders } from "../proxy/headers.ts";
 import { forward } from "../proxy/forward.ts";
+import { checkRequestHeaders } from "../request/headers.ts";
 import { validateRequestLine } from "../request/line.ts";
 import { touchLastUsed } from "../storage/records.ts";
 import type { AppEnv } from "./context.ts";
@@ -43,7 +46,8 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
 export const gatewayPipeline: MiddlewareHandler<AppEnv> = async (c, next) => {
   const rt = runtimeFor(c.env);
   c.set("runtime", rt);
-  const line = validateRequestLine(c.req.method, c.req.url, c.req.raw.headers, rt.config.MAX_REQUEST_LINE_BYTES);
+  const line = validateRequestLine(c.req.method, c.req.url, rt.config.MAX_REQUEST_LINE_BYTES);
+  checkRequestHeaders(c.req.raw.headers, rt.config.MAX_HEADER_BYTES);
   c.set("line", line);
 
   const match = rt.routes.match(line.method, line.path);
@@ -58,7 +62,8 @@ export const gatewayPipeline: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (route.access === "key") {
     const now = Date.now();
     const stores = { db: c.env.DB, kv: c.env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
-    const auth = await authenticate(rt, stores, c.req.header("authorization") ?? null, clientIp(c), now);
+    const client = { limiterKey: clientOf(c).limiterKey, shared: sharedCounterOf(c.env) };
+    const auth = await authenticate(rt, stores, c.req.header("authorization") ?? null, client, now);
     c.set("cacheTier", auth.tier);
     if (!auth.ok) throw auth.error;
     c.set("auth", auth);
@@ -72,8 +77,9 @@ export const gatewayPipeline: MiddlewareHandler<AppEnv> = async (c, next) => {
   return forward(upstreamOf(c), line, originHeaders(c), c.req.raw.body);
 };
 
-function clientIp(c: Context<AppEnv>): string {
-  return c.req.header("cf-connecting-ip") ?? "unknown";
+/** CF-Connecting-IP, never X-Forwarded-For (client-written): see client-ip.ts. */
+function clientOf(c: Context<AppEnv>): ClientAddress {
+  return clientAddress(c.req.header("cf-connecting-ip") ?? null);
 }
 
 function upstreamOf(c: Context<AppEnv>) {
@@ -87,7 +93,7 @@ function originHeaders(c: Context<AppEnv>): Headers {
   return originRequestHeaders(c.req.raw.headers, {
     key: c.get("auth").key,
     requestId: c.get("requestId"),
-    clientIp: clientIp(c),
+    clientIp: clientOf(c).ip,
     proto: url.protocol.slice(0, -1),
     host: url.host,
     forwardAuthorization: config.FORWARD_AUTHORIZATION,

@@ -12,6 +12,20 @@ export interface Upstream {
 }
 
 /**
+ * The URL the origin is asked for: its base plus the validated path and query,
+ * byte for byte. `fetch` re-parses the string; should the parser change any
+ * byte (a dot segment, a backslash, an encoding the validator let through),
+ * the request is refused rather than forwarded somewhere it was not authorized.
+ */
+export function originUrl(baseUrl: string, line: RequestLine): string {
+  const url = baseUrl + line.path + line.search;
+  if (new URL(url).href !== url) {
+    throw new GatewayError("invalid_request", "The request line cannot be forwarded exactly as received");
+  }
+  return url;
+}
+
+/**
  * Sends the authorized request line to the origin, streaming the body both
  * ways, and hands redirects to the client instead of following them: a
  * followed redirect would carry the request (and any forwarded key) elsewhere.
@@ -22,7 +36,7 @@ export async function forward(
   headers: Headers,
   body: ReadableStream | null,
 ): Promise<Response> {
-  const url = upstream.baseUrl + line.path + line.search;
+  const url = originUrl(upstream.baseUrl, line);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), upstream.timeoutMs);
   const init: RequestInit = {

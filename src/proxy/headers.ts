@@ -3,20 +3,49 @@ import type { AuthRecord } from "../storage/records.ts";
 /** Identity headers only the gateway may set (DESIGN §6). */
 export const IDENTITY_HEADERS = ["x-api-key-id", "x-organization-id", "x-api-key-scopes", "x-request-id", "x-gateway-token"];
 
-const HOP_BY_HOP = [
+/**
+ * Client request headers never forwarded as sent (lower-case). Origins and
+ * the frameworks behind them trust these for routing, client identity or
+ * authentication (CVE-2023-27487 `x-envoy-original-path`, Next.js
+ * `x-middleware-subrequest`, IIS/Symfony `X-Original-URL`, ...), so the
+ * origin must see only what the gateway sets.
+ */
+const STRIPPED_NAMES: ReadonlySet<string> = new Set([
+  // RFC 9110 §7.6.1 hop-by-hop
   "connection",
   "keep-alive",
-  "proxy-connection",
-  "proxy-authenticate",
-  "proxy-authorization",
   "te",
   "trailer",
   "transfer-encoding",
   "upgrade",
-];
+  // the URL or host the origin should serve
+  "host",
+  "forwarded",
+  "x-host",
+  "x-http-host-override",
+  // the client the origin thinks it talks to
+  "x-real-ip",
+  "true-client-ip",
+  "x-client-ip",
+  "client-ip",
+  "x-cluster-client-ip",
+  "fastly-client-ip",
+  // framework-internal switches
+  "x-middleware-subrequest",
+  ...IDENTITY_HEADERS,
+]);
 
-/** Headers a client could use to make the origin see another URL or client. */
-const ROUTING_OVERRIDES = ["host", "x-original-url", "x-rewrite-url", "forwarded", "x-real-ip", "true-client-ip"];
+const STRIPPED_PREFIXES = [
+  "x-forwarded-", // set by the gateway
+  "cf-", // Cloudflare's, set by the edge
+  "proxy-", // proxy-authorization, proxy-connection: hop-by-hop credentials
+  "x-original-", // x-original-url / -uri / -host / -method
+  "x-rewrite-",
+  "x-envoy-",
+  "x-api-key", // identity headers and an alternate credential header (x-api-key)
+  "x-organization",
+  "x-gateway-",
+] as const;
 
 export interface ForwardIdentity {
   key: AuthRecord;
@@ -29,14 +58,7 @@ export interface ForwardIdentity {
 }
 
 function isStripped(name: string, connectionListed: ReadonlySet<string>): boolean {
-  return (
-    HOP_BY_HOP.includes(name) ||
-    ROUTING_OVERRIDES.includes(name) ||
-    IDENTITY_HEADERS.includes(name) ||
-    name.startsWith("x-forwarded-") ||
-    name.startsWith("cf-") ||
-    connectionListed.has(name)
-  );
+  return STRIPPED_NAMES.has(name) || STRIPPED_PREFIXES.some((p) => name.startsWith(p)) || connectionListed.has(name);
 }
 
 /** The headers the origin receives: the client's, minus anything it could spoof, plus the gateway's. */

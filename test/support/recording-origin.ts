@@ -74,9 +74,12 @@ export async function startRecordingOrigin(port = 0): Promise<RecordingOrigin> {
     const kind = colon === -1 ? behavior : behavior.slice(0, colon);
     const arg = colon === -1 ? "" : behavior.slice(colon + 1);
     switch (kind) {
-      case "redirect":
-        res.writeHead(302, { location: arg || "http://127.0.0.1:1/elsewhere" });
+      case "redirect": {
+        // `redirect:URL` answers 302; `redirect:307:URL` (or 301, 303, 308) picks the status.
+        const status = /^(30[12378]):(.*)$/.exec(arg);
+        res.writeHead(status ? Number(status[1]) : 302, { location: (status ? status[2] : arg) || "http://127.0.0.1:1/elsewhere" });
         return res.end();
+      }
       case "slow":
         await new Promise((r) => setTimeout(r, Number(arg)));
         break;
