@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MANAGEMENT_ROUTES } from "../support/management-routes.ts";
+import { freePorts } from "../support/processes.ts";
 
 /**
  * /openapi.json, fetched from the real Worker under `wrangler dev` and checked
@@ -21,30 +21,7 @@ const PROJECT_DIR = fileURLToPath(new URL("../../", import.meta.url));
 const WRANGLER = join(PROJECT_DIR, "node_modules", "wrangler", "bin", "wrangler.js");
 const READY_TIMEOUT_MS = 90_000;
 
-const MANAGEMENT_ROUTES = [
-  ["post", "/api/v1/api-keys"],
-  ["get", "/api/v1/api-keys"],
-  ["get", "/api/v1/api-keys/self"],
-  ["get", "/api/v1/api-keys/{id}"],
-  ["patch", "/api/v1/api-keys/{id}"],
-  ["delete", "/api/v1/api-keys/{id}"],
-  ["post", "/api/v1/api-keys/{id}/rotate"],
-  ["get", "/api/v1/api-keys/{id}/events"],
-] as const;
 
-/** Distinct free ports on 127.0.0.1: all held open together, then released. */
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen(0, "127.0.0.1", () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 let dir = "";
 let child: ChildProcess | null = null;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SCOPE_CATALOG } from "../../src/auth/scopes.ts";
 import { STATUS_OF_CODE } from "../../src/errors.ts";
 import { call } from "./helpers.ts";
+import { MANAGEMENT_ROUTES } from "../support/management-routes.ts";
 
 /**
  * GET /openapi.json through the Worker: the management API with every error
@@ -22,16 +23,6 @@ interface Document {
   components: { securitySchemes: Record<string, unknown>; schemas: Record<string, Record<string, unknown>> };
 }
 
-const MANAGEMENT_ROUTES = [
-  ["post", "/api/v1/api-keys"],
-  ["get", "/api/v1/api-keys"],
-  ["get", "/api/v1/api-keys/self"],
-  ["get", "/api/v1/api-keys/{id}"],
-  ["patch", "/api/v1/api-keys/{id}"],
-  ["delete", "/api/v1/api-keys/{id}"],
-  ["post", "/api/v1/api-keys/{id}/rotate"],
-  ["get", "/api/v1/api-keys/{id}/events"],
-] as const;
 
 const ERROR_STATUSES = [...new Set(Object.values(STATUS_OF_CODE))].map(String).sort();
 
