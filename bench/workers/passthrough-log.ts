@@ -1,0 +1,32 @@
+/**
+ * Profile-only floor (`--profile`): the pass-through plus one JSON log line
+ * per request, shaped like the gateway's (src/log.ts). The difference to
+ * row 2 is what one console.log line costs in this runtime.
+ */
+interface PassthroughEnv {
+  ORIGIN_URL: string;
+}
+
+export default {
+  async fetch(request: Request, env: PassthroughEnv): Promise<Response> {
+    const started = performance.now();
+    const url = request.url;
+    const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+    const res = await fetch(env.ORIGIN_URL + (pathStart === -1 ? "/" : url.slice(pathStart)), request);
+    console.log(
+      JSON.stringify({
+        request_id: crypto.randomUUID(),
+        key_id: "key_0123456789abcdefghij",
+        organization_id: "bench",
+        method: request.method,
+        route: "/api/v1/candidates/**",
+        scopes_required: ["candidates:read"],
+        outcome: "proxied",
+        status: res.status,
+        cache_tier: "memory",
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      }),
+    );
+    return res;
+  },
+} satisfies ExportedHandler<PassthroughEnv>;
