@@ -2,17 +2,35 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { keysApi } from "./api/keys-api.ts";
 import { documentGatewayRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } from "./api/openapi.ts";
-import { errorResponse, GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
-import type { AppEnv } from "./gateway/context.ts";
-import { gatewayPipeline, requestLog } from "./gateway/pipeline.ts";
+import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
+import type { AdmittedState, AppEnv } from "./gateway/context.ts";
+import type { GatewayHandler } from "./gateway/pipeline.ts";
 import { SCRIPT_PATH, SETTINGS_PATH, settingsPage, settingsScript, settingsStyle, STYLE_PATH } from "./settings/serve.ts";
 
-export function createApp() {
+/**
+ * The gateway's own endpoints. The pipeline (gateway/pipeline.ts) has already
+ * validated, routed, authenticated and scope-checked every request that gets
+ * here, and hands over what it learnt; proxied requests never come here.
+ */
+export function createGatewayHandler(): GatewayHandler {
+  const admitted = new WeakMap<Request, AdmittedState>();
+  const app = createApp(admitted);
+  return async (request, env, ctx, state) => {
+    admitted.set(request, state);
+    return app.fetch(request, env, ctx);
+  };
+}
+
+function createApp(admitted: WeakMap<Request, AdmittedState>) {
   // strict: false, because the route table lets one trailing slash through. An OpenAPIHono,
   // so the mounted management API's routes land in one document with their full paths.
   const app = new OpenAPIHono<AppEnv>({ strict: false });
-  app.use("*", requestLog);
-  app.use("*", gatewayPipeline);
+  app.use("*", async (c, next) => {
+    const state = admitted.get(c.req.raw);
+    if (!state) throw new GatewayError("internal_error", "Request reached a handler without the pipeline");
+    c.set("state", state);
+    await next();
+  });
 
   app.get("/healthz", (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));
   app.route("/api/v1/api-keys", keysApi());
@@ -25,14 +43,12 @@ export function createApp() {
   app.get(STYLE_PATH, settingsStyle);
 
   // The route table knew the route but no handler serves it: still an envelope, never a plain-text 404.
-  app.notFound(() => errorResponse(new GatewayError("not_found", "No such route")));
-  app.onError((thrown, c) => {
-    const err = thrown instanceof HTTPException ? fromHttpException(thrown) : thrown;
-    c.set("outcome", err instanceof GatewayError ? err.code : "internal_error");
-    if (!(err instanceof GatewayError)) {
-      console.error(JSON.stringify({ level: "error", event: "unhandled", request_id: c.get("requestId"), error: err.name }));
-    }
-    return errorResponse(err);
+  app.notFound(() => {
+    throw new GatewayError("not_found", "No such route");
+  });
+  // Errors are thrown on to the pipeline, which owns the envelope and the log line.
+  app.onError((thrown) => {
+    throw thrown instanceof HTTPException ? fromHttpException(thrown) : thrown;
   });
   return app;
 }

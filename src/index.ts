@@ -1,7 +1,9 @@
-import { createApp } from "./app.ts";
+import { createGatewayHandler } from "./app.ts";
+import type { Bindings } from "./env.ts";
 import { errorResponse } from "./errors.ts";
+import { handleRequest } from "./gateway/pipeline.ts";
 
-const app = createApp();
+const gatewayHandler = createGatewayHandler();
 
 /**
  * Deliberately no `connect()` handler: workerd answers a CONNECT with
@@ -12,9 +14,9 @@ const app = createApp();
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     try {
-      return await app.fetch(request, env, ctx);
+      return await handleRequest(request, env as Bindings, ctx, gatewayHandler);
     } catch {
-      // Only reached if the error handler itself failed: still an envelope, never a forwarded request.
+      // Only reached if the pipeline's own error handling failed: still an envelope, never a forwarded request.
       const res = errorResponse(null);
       res.headers.set("x-request-id", crypto.randomUUID());
       return res;

@@ -42,36 +42,6 @@ const FORWARD_NO_TIMER = (source: string) => {
 };
 
 /**
- * Header copying without a closure per header (`STRIPPED_PREFIXES.some(...)`)
- * and without building a Set when the request has no Connection header.
- */
-const HEADERS_FAST = (source: string) => {
-  const a = swap(
-    `function isStripped(name: string, connectionListed: ReadonlySet<string>): boolean {
-  return STRIPPED_NAMES.has(name) || STRIPPED_PREFIXES.some((p) => name.startsWith(p)) || connectionListed.has(name);
-}`,
-    `function isStripped(name: string, connectionListed: ReadonlySet<string> | null): boolean {
-  if (STRIPPED_NAMES.has(name)) return true;
-  for (let i = 0; i < STRIPPED_PREFIXES.length; i++) if (name.startsWith(STRIPPED_PREFIXES[i]!)) return true;
-  return connectionListed !== null && connectionListed.has(name);
-}`,
-  )(source);
-  return a === null
-    ? null
-    : swap(
-        `  const connectionListed = new Set(
-    (incoming.get("connection") ?? "")
-      .split(",")
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean),
-  );`,
-        `  const connection = incoming.get("connection");
-  const connectionListed =
-    connection === null ? null : new Set(connection.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean));`,
-      )(a);
-};
-
-/**
  * The log line written without console.log's formatting: one pre-serialized
  * string (console.log of a string still goes through the runtime's inspect
  * formatting). Measures the serialization alone vs the console call.
@@ -91,18 +61,10 @@ export const PROFILE_VARIANTS: readonly Variant[] = [
   },
   { name: "gw-nostack", label: "GatewayError without stack trace", patches: { "src/errors.ts": ERRORS_NO_STACK } },
   { name: "gw-notimer", label: "no origin timer (bound only)", patches: { "src/proxy/forward.ts": FORWARD_NO_TIMER } },
-  { name: "gw-fasthdr", label: "origin headers with one Set", patches: { "src/proxy/headers.ts": HEADERS_FAST } },
-  {
-    name: "gw-nodetimers-off",
-    label: "compat flag no_nodejs_global_timers",
-    patches: {},
-    compatibilityFlags: ["no_nodejs_global_timers"],
-  },
-  { name: "gw-fastpath", label: "no Hono on proxied/refused requests", patches: {}, entry: "bench/variants/fast-entry.ts" },
   {
     name: "gw-all",
-    label: "no log + no stack + fast headers",
-    patches: { "src/log.ts": NO_LOG, "src/errors.ts": ERRORS_NO_STACK, "src/proxy/headers.ts": HEADERS_FAST },
+    label: "no log + no stack",
+    patches: { "src/log.ts": NO_LOG, "src/errors.ts": ERRORS_NO_STACK },
   },
 ];
 

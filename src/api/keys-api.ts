@@ -114,7 +114,7 @@ type Ctx = Context<AppEnv>;
 
 /** The lifecycle operations, wired to this isolate's caches and waitUntil. */
 async function storeFor(c: Ctx): Promise<KeyStore> {
-  const rt = c.get("runtime");
+  const rt = c.get("state").runtime;
   return {
     db: c.env.DB,
     kv: c.env.KEYS_CACHE,
@@ -130,7 +130,12 @@ async function storeFor(c: Ctx): Promise<KeyStore> {
   };
 }
 
-const caller = (c: Ctx) => c.get("auth").key;
+/** The calling key: every management route requires one (the route table says so). */
+function caller(c: Ctx) {
+  const auth = c.get("state").auth;
+  if (!auth) throw new GatewayError("internal_error", "A management route was reached without a key");
+  return auth.key;
+}
 
 /** Another organization's key, or no key at all, is the same 404 (DESIGN §8). */
 async function keyInOrg(c: Ctx, id: string): Promise<KeyRow> {

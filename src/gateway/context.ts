@@ -6,17 +6,30 @@ import type { RequestLine } from "../request/line.ts";
 import type { Route } from "../routes/table.ts";
 import type { Runtime } from "./runtime.ts";
 
-/** What the pipeline learns about a request, for handlers and the log line. */
+/** What the pipeline learns about one request, for the gateway's handlers and the log line. */
+export interface RequestState {
+  requestId: string;
+  started: number;
+  runtime?: Runtime;
+  line?: RequestLine;
+  route?: Route;
+  routePattern?: string;
+  auth?: Authenticated;
+  cacheTier: Tier | null;
+  outcome: ErrorCode | "proxied" | "ok";
+}
+
+/** A request the pipeline admitted to one of the gateway's own endpoints. */
+export interface AdmittedState extends RequestState {
+  runtime: Runtime;
+  /** Absent only on public routes (healthz, settings page, OpenAPI). */
+  auth?: Authenticated;
+}
+
+/** Hono's view, for the gateway's own endpoints (management API, settings page, healthz). */
 export interface AppEnv {
   Bindings: Bindings;
   Variables: {
-    requestId: string;
-    runtime: Runtime;
-    line: RequestLine;
-    route: Route;
-    routePattern: string;
-    auth: Authenticated;
-    cacheTier: Tier | null;
-    outcome: ErrorCode | "proxied" | "ok";
+    state: AdmittedState;
   };
 }
