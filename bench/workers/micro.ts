@@ -15,6 +15,8 @@
  * checks that first and reports it, so the numbers are known to be real.
  */
 import gateway from "../../src/index.ts";
+import { missingKey } from "../../src/auth/challenges.ts";
+import { errorResponse } from "../../src/errors.ts";
 import { authenticate } from "../../src/auth/authenticate.ts";
 import { clientAddress } from "../../src/auth/client-ip.ts";
 import { readCredential } from "../../src/auth/bearer.ts";
@@ -167,6 +169,9 @@ async function run(env: Bindings, ctx: ExecutionContext, key: string, n: number)
   steps.responseRewrap = timeSync(n, () => new Response(originResponse.body, originResponse));
   steps.logLineStringify = timeSync(n, () => JSON.stringify(logFields));
   steps.dateNow = timeSync(n, () => Date.now());
+  // What a refusal's envelope costs against hello-world's bare Response: the difference is header work in the runtime.
+  steps.errorEnvelopeResponse = timeSync(n, () => errorResponse(missingKey()));
+  steps.helloResponse = timeSync(n, () => new Response("hello"));
   steps.isoTimestamp = timeSync(n, () => new Date(now).toISOString());
 
   // Whole pipeline for the responses the gateway makes itself (no I/O once warm),
