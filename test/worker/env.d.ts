@@ -8,9 +8,5 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       TEST_ORIGIN_SERVICE: Fetcher;
     }
-    // Types `exports.default` from cloudflare:workers as our Worker.
-    interface GlobalProps {
-      mainModule: typeof import("../../src/index.ts");
-    }
   }
 }
