@@ -117,8 +117,13 @@ export interface CommandResult {
 
 /** Runs `wrangler ARGS` in the project directory, output captured. */
 export function runWrangler(args: readonly string[], env: NodeJS.ProcessEnv = nonInteractiveEnv()): Promise<CommandResult> {
+  return runNodeScript(WRANGLER_BIN, args, env);
+}
+
+/** Runs a Node script with this Node (22), in the project directory, output captured. */
+export function runNodeScript(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [WRANGLER_BIN, ...args], {
+    const child = spawn(process.execPath, [script, ...args], {
       cwd: PROJECT_DIR,
       env,
       stdio: ["ignore", "pipe", "pipe"],

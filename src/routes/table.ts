@@ -20,6 +20,8 @@ export const RouteSchema = z.object({
   access: z.enum(["key", "public"]),
   /** `origin`: proxied upstream; `gateway`: answered by the Worker itself. */
   target: z.enum(["origin", "gateway"]),
+}).refine((r) => r.target === "gateway" || (r.access === "key" && r.scopes.length > 0), {
+  message: "a proxied route needs a key and at least one scope (deny by default)",
 });
 export type Route = z.output<typeof RouteSchema>;
 

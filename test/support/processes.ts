@@ -2,10 +2,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { PROJECT_DIR, runNodeScript, type CommandResult } from "../../scripts/lib/local-state.ts";
 
 /** Real processes for Node tests: `npm start` (scripts/start.ts) and the key command line. */
-export const PROJECT_DIR = fileURLToPath(new URL("../../", import.meta.url));
+export { PROJECT_DIR };
 const START_SCRIPT = join(PROJECT_DIR, "scripts", "start.ts");
 const KEYS_SCRIPT = join(PROJECT_DIR, "scripts", "keys.ts");
 
@@ -76,25 +76,7 @@ export async function refused(url: string): Promise<boolean> {
 }
 
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** `npm run -s keys -- ARGS`, as a user runs it: the real script, output captured. */
-export function keysCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KEYS_SCRIPT, ...args], {
-      cwd: PROJECT_DIR,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
+export function keysCli(args: readonly string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runNodeScript(KEYS_SCRIPT, args, { ...process.env, ...env });
 }

@@ -42,11 +42,11 @@ describe("cache tiers", () => {
 
   it("memory entries live MEMORY_CACHE_TTL_MS, then the next tier answers", async () => {
     const { key } = await createKey(["candidates:read"]);
-    const gw = gatewayWith({ MEMORY_CACHE_TTL_MS: "100" });
+    const gw = gatewayWith({ MEMORY_CACHE_TTL_MS: "1000" });
     expect((await tierOf(gw, key)).tier).toBe("d1");
     expect((await tierOf(gw, key)).tier).toBe("memory");
     await gw.settle();
-    await sleep(150);
+    await sleep(1100);
     expect((await tierOf(gw, key)).tier).toBe("kv");
   });
 

@@ -1,25 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { KEY_PATTERN } from "../../src/keys/format.ts";
+import type { KeyObject } from "../../src/keys/object.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { call, captureLogs, createKey, envelope, gatewayWith, unique } from "./helpers.ts";
 
 /** DESIGN §8: the management API, over HTTP through the Worker. */
-interface KeyObj {
-  id: string;
-  name: string;
-  organization_id: string;
-  display: string;
-  scopes: string[];
-  state: string;
-  created_at: string;
-  created_by: string;
-  last_used_at: string | null;
-  expires_at: string | null;
-  revoked_at: string | null;
-  rotated_from: string | null;
-  key?: string;
-}
+type KeyObj = KeyObject & { key?: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -63,6 +63,8 @@ describe("route table", () => {
       { methods: ["GET"], pattern: "/x/**/y", scopes: [], access: "key", target: "origin" },
       { methods: ["OPTIONS"], pattern: "/x", scopes: [], access: "key", target: "origin" },
       { methods: [], pattern: "/x", scopes: [], access: "key", target: "origin" },
+      { methods: ["GET"], pattern: "/x", scopes: ["jobs:read"], access: "public", target: "origin" },
+      { methods: ["GET"], pattern: "/x", scopes: [], access: "key", target: "origin" },
     ];
     for (const row of bad) expect(RouteSchema.safeParse(row).success, JSON.stringify(row)).toBe(false);
     const dup = z.array(RouteSchema).parse([
