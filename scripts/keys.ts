@@ -1,7 +1,6 @@
 import { parseConfig } from "../src/config.ts";
 import { createKey, revokeKey, rotateKey, type CreatedKey, type KeyStore } from "../src/keys/lifecycle.ts";
 import { toKeyObject, type KeyObject } from "../src/keys/object.ts";
-import { keyState } from "../src/keys/state.ts";
 import { findKeyById, listKeysInOrg, type KeyRow } from "../src/storage/records.ts";
 import { parseInvocation, UsageError, USAGE, type Command, type Invocation } from "./lib/cli-args.ts";
 import { LocalStateError, openLocalBindings, readDevVars, resolveDevVars, resolvePersistTo } from "./lib/local-state.ts";
@@ -90,8 +89,6 @@ async function run(command: Exclude<Command, { name: "help" }>, store: KeyStore)
     }
     case "rotate": {
       const old = await existing(store, command.id);
-      if (old.revoked_at !== null) throw new Failure(`${old.id} was already revoked or rotated`);
-      if (keyState(old, Date.now()) === "expired") throw new Failure(`${old.id} has expired; create a new key instead`);
       const created = await rotateKey(store, old, command.graceSeconds, ACTOR);
       const ends = command.graceSeconds === 0 ? "now" : `after ${command.graceSeconds} s`;
       return { json: created, text: createdText(created, `Rotated ${old.id} (it stops ${ends}) into`) };

@@ -6,7 +6,6 @@ import type { AppEnv } from "../gateway/context.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
 import { createKey, revokeKey, rotateKey, type KeyStore } from "../keys/lifecycle.ts";
 import { toKeyObject } from "../keys/object.ts";
-import { keyState } from "../keys/state.ts";
 import { findKeyInOrg, listEvents, listKeysInOrg, renameKey, type KeyRow } from "../storage/records.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
@@ -215,10 +214,6 @@ export function keysApi() {
     // An absent body skips validation (and its default): no body means no grace.
     const grace = (c.req.valid("json") as { grace_seconds?: number }).grace_seconds ?? 0;
     refuseBeyond(c, JSON.parse(row.scopes) as string[], "rotate");
-    if (row.revoked_at !== null) throw new GatewayError("invalid_request", "This key was already revoked or rotated");
-    if (keyState(row, Date.now()) === "expired") {
-      throw new GatewayError("invalid_request", "This key has expired; create a new key instead");
-    }
     return ok(c, await rotateKey(await storeFor(c), row, grace, caller(c).id), 201);
   });
 

@@ -1,5 +1,5 @@
 import { GatewayError } from "../errors.ts";
-import { logLine } from "../log.ts";
+import { errorText, logLine } from "../log.ts";
 import type { Runtime } from "../gateway/runtime.ts";
 import type { KeyValueStore, SqlDatabase } from "../storage/ports.ts";
 import { findKeyByHash, toAuthRecord, type AuthRecord } from "../storage/records.ts";
@@ -63,8 +63,4 @@ async function readKv(rt: Runtime, kv: KeyValueStore, hash: string): Promise<Aut
     logLine({ level: "warn", event: "kv_unavailable", message: errorText(err) });
     return null;
   }
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : "unknown error";
 }

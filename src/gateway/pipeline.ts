@@ -1,12 +1,10 @@
 import { authenticate } from "../auth/authenticate.ts";
 import { insufficientScope } from "../auth/challenges.ts";
 import { clientAddress } from "../auth/client-ip.ts";
-import { errorText } from "../auth/lookup.ts";
 import { missingScopes } from "../auth/scopes.ts";
-import { sharedCounterOf } from "../auth/shared-limit.ts";
 import type { Bindings } from "../env.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
-import { logLine } from "../log.ts";
+import { errorText, logLine } from "../log.ts";
 import { originRequestHeaders } from "../proxy/headers.ts";
 import { forward } from "../proxy/forward.ts";
 import { checkRequestHeaders } from "../request/headers.ts";
@@ -84,7 +82,7 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
   if (route.access === "key") {
     const now = Date.now();
     const stores = { db: env.DB, kv: env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
-    const auth = await authenticate(rt, stores, request.headers.get("authorization"), { limiterKey: client.limiterKey, shared: sharedCounterOf(env) }, now);
+    const auth = await authenticate(rt, stores, request.headers.get("authorization"), { limiterKey: client.limiterKey, shared: rt.sharedFailures }, now);
     state.cacheTier = auth.tier;
     if (!auth.ok) throw auth.error;
     state.auth = auth;

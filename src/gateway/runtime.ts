@@ -1,5 +1,6 @@
 import { parseConfig, type Config } from "../config.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
+import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
 import { TtlCache } from "../auth/ttl-cache.ts";
 import { GatewayError } from "../errors.ts";
 import { importHashKey } from "../keys/hash.ts";
@@ -22,7 +23,9 @@ export interface Runtime {
   /** Well-formed key hashes storage did not know (negative cache). */
   unknownKeys: TtlCache<true>;
   failures: FailureLimiter;
-  /** Key id → when this isolate last wrote its last_used_at. */
+  /** The Rate Limiting binding sharing failure counts across isolates, when deployed with one. */
+  sharedFailures: SharedFailureCounter | undefined;
+  /** Key ids whose last_used_at this isolate wrote within the interval. */
   lastUsedWrites: TtlCache<true>;
 }
 
@@ -40,6 +43,7 @@ function build(env: Bindings): Runtime {
     keys: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS),
     unknownKeys: new TtlCache(config.NEGATIVE_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS),
     failures: new FailureLimiter(config.AUTH_FAIL_LIMIT, config.AUTH_FAIL_WINDOW_S * 1000, config.AUTH_FAIL_MAX_TRACKED_IPS),
+    sharedFailures: sharedCounterOf(env),
     lastUsedWrites: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.LAST_USED_WRITE_INTERVAL_S * 1000),
   };
 }

@@ -8,7 +8,9 @@ import {
   toAuthRecord,
   type KeyRow,
 } from "../storage/records.ts";
+import { GatewayError } from "../errors.ts";
 import { mintKey, type NewKey } from "./issue.ts";
+import { keyState } from "./state.ts";
 import { toKeyObject, type KeyObject } from "./object.ts";
 
 /**
@@ -66,9 +68,16 @@ export async function revokeKey(store: KeyStore, row: KeyRow, actor: string): Pr
   return toKeyObject(updated, now.getTime());
 }
 
-/** A successor with the same name, scopes and expiry; the old key ends now or after `graceSeconds`. */
+/**
+ * A successor with the same name, scopes and expiry; the old key ends now or
+ * after `graceSeconds`. A revoked, rotated or expired key cannot be rotated.
+ */
 export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: number, actor: string): Promise<CreatedKey> {
   const now = store.now();
+  if (old.revoked_at !== null) throw new GatewayError("invalid_request", "This key was already revoked or rotated");
+  if (keyState(old, now.getTime()) === "expired") {
+    throw new GatewayError("invalid_request", "This key has expired; create a new key instead");
+  }
   const { row, plaintext } = await mintKey(
     store.hashSecret,
     {

@@ -1,7 +1,6 @@
 import { GatewayError } from "../errors.ts";
-import { logLine } from "../log.ts";
+import { errorText, logLine } from "../log.ts";
 import type { RequestLine } from "../request/line.ts";
-import { errorText } from "../auth/lookup.ts";
 
 export interface Upstream {
   /** ORIGIN_URL without a trailing slash; its path, if any, prefixes every forwarded path. */

@@ -105,6 +105,9 @@ describe("npm run keys", () => {
     expect(refused.body).toContain("API key has been revoked");
     expect((await json(["show", created.id])).state).toBe("revoked");
     expect((await keys(["revoke", created.id])).code).toBe(0); // idempotent
+    const rotated = await keys(["rotate", created.id]);
+    expect(rotated.code).toBe(1); // the same rule as the API: a revoked key is not rotated
+    expect(rotated.stderr).toContain("already revoked");
   });
 
   it("rotate with --grace: the old key works during the grace period, the new one at once", async () => {

@@ -51,6 +51,7 @@ describe("what the origin receives", () => {
         "x-rewrite-url": "/api/v1/api-keys",
         "x-real-ip": "1.2.3.4",
         "x-custom": "kept",
+        cookie: "session=abc; theme=dark",
       },
     });
     const h = (await onlyRequest(id)).headers;
@@ -67,6 +68,7 @@ describe("what the origin receives", () => {
       expect(h[gone], gone).toBeUndefined();
     }
     expect(h["x-custom"]).toBe("kept");
+    expect(h.cookie).toBe("session=abc; theme=dark");
   });
 
   it("a path in ORIGIN_URL prefixes the forwarded path", async () => {
