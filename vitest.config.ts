@@ -42,7 +42,7 @@ export default defineConfig(async () => {
           test: {
             name: "worker",
             include: ["test/worker/**/*.test.ts"],
-            globalSetup: ["./test/support/global-setup.ts"],
+            globalSetup: ["./test/support/build-settings.ts", "./test/support/global-setup.ts"],
             setupFiles: ["./test/worker/apply-migrations.ts"],
           },
         },

@@ -1,22 +1,26 @@
-import { z } from "zod";
-
 /**
  * The scope catalog (DESIGN §3): the union of both product documents. One row
  * per resource; the actions it has decide both its scopes and which methods
  * its routes allow (a read-only resource answers 405 to writes).
+ *
+ * Free of imports (zod included) because the settings page's client bundles
+ * it too; src/auth/scopes-schema.ts validates the table with zod when the
+ * Worker loads the route table.
  */
-const Resource = z.object({
-  name: z.string().regex(/^[a-z][a-z_]*$/),
-  read: z.string().nullable(),
-  write: z.string().nullable(),
+export interface Resource {
+  name: string;
+  read: string | null;
+  write: string | null;
   /** Not reachable through legacy `read` / `write`, only by name or `*`. */
-  explicitOnly: z.boolean().default(false),
+  explicitOnly: boolean;
   /** Served by the gateway itself rather than proxied. */
-  gatewayServed: z.boolean().default(false),
-});
-export type Resource = z.output<typeof Resource>;
+  gatewayServed: boolean;
+}
 
-export const RESOURCES: readonly Resource[] = z.array(Resource).parse([
+type ResourceRow = Pick<Resource, "name" | "read" | "write"> & Partial<Resource>;
+const withDefaults = (r: ResourceRow): Resource => ({ explicitOnly: false, gatewayServed: false, ...r });
+
+export const RESOURCES: readonly Resource[] = ([
   { name: "candidates", read: "Read candidate profiles", write: "Create, update and delete candidates" },
   { name: "jobs", read: "Read job postings", write: "Create and manage job postings" },
   { name: "applications", read: "Read applications", write: "Create, update and manage applications" },
@@ -37,7 +41,7 @@ export const RESOURCES: readonly Resource[] = z.array(Resource).parse([
     explicitOnly: true,
     gatewayServed: true,
   },
-]);
+] satisfies ResourceRow[]).map(withDefaults);
 
 export const LEGACY_SCOPES = {
   read: "Read all data (legacy broad scope; excludes api_keys)",

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { ALL_SCOPES, RESOURCES } from "../auth/scopes.ts";
+import { RESOURCES } from "../auth/scopes-schema.ts";
+import { ALL_SCOPES } from "../auth/scopes.ts";
 
 export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 export type Method = (typeof METHODS)[number];

@@ -1,4 +1,5 @@
 import { legacyChoices, resourceGroups, type ScopeChoice } from "./catalog.ts";
+import { KEY_COLUMNS, scopeInputId } from "./shared/markup.ts";
 
 /**
  * The settings page's HTML. Static except for the scope catalog, rendered
@@ -10,7 +11,7 @@ import { legacyChoices, resourceGroups, type ScopeChoice } from "./catalog.ts";
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
 
-const id = (scope: string) => `scope-${scope === "*" ? "all" : scope.replace(":", "-")}`;
+const id = scopeInputId;
 
 function checkbox(c: ScopeChoice, label: string): string {
   return [
@@ -45,6 +46,13 @@ function legacyScopes(): string {
   return legacyChoices()
     .map((c) => checkbox(c, labels[c.scope] ?? c.scope))
     .join("");
+}
+
+/** The key table's header row, from the column list the client renders cells for. */
+function keyColumnHeaders(): string {
+  return KEY_COLUMNS.map(
+    (c) => `<th scope="col">${c.hideLabel ? `<span class="visually-hidden">${escapeHtml(c.label)}</span>` : escapeHtml(c.label)}</th>`,
+  ).join("");
 }
 
 export function renderPage(assets: { script: string; style: string }): string {
@@ -97,7 +105,7 @@ export function renderPage(assets: { script: string; style: string }): string {
 <div class="table-wrap">
 <table id="keys-table" class="keys">
 <caption class="visually-hidden">Your organization's API keys, newest first</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<thead><tr>${keyColumnHeaders()}</tr></thead>
 <tbody id="keys-body"></tbody>
 </table>
 </div>

@@ -1,13 +1,13 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../gateway/context.ts";
-import { APP_CSS } from "./app-css.ts";
-import { APP_JS } from "./app-js.ts";
+import { SCRIPT, STYLE } from "./generated/assets.js";
 import { renderPage } from "./page.ts";
 
 /**
  * The settings page (DESIGN §8): one HTML page, one script, one stylesheet,
  * all bundled with the Worker and served from its own origin under a strict
- * Content-Security-Policy. Public routes: the page asks for a key itself and
+ * Content-Security-Policy. The script and stylesheet are src/settings/client/,
+ * bundled by scripts/build-settings.ts into ./generated/assets.js. Public routes: the page asks for a key itself and
  * talks to /api/v1/api-keys with it.
  */
 export const SETTINGS_PATH = "/settings/api-keys";
@@ -68,8 +68,8 @@ let built: { page: Served; script: Served; style: Served } | null = null;
 
 function assets() {
   if (built) return built;
-  const script = served(APP_JS, "text/javascript; charset=utf-8");
-  const style = served(APP_CSS, "text/css; charset=utf-8");
+  const script = served(SCRIPT, "text/javascript; charset=utf-8");
+  const style = served(STYLE, "text/css; charset=utf-8");
   const page = served(
     renderPage({ script: `${SCRIPT_PATH}?v=${script.version}`, style: `${STYLE_PATH}?v=${style.version}` }),
     "text/html; charset=utf-8",

@@ -1,0 +1,89 @@
+import type { z } from "@hono/zod-openapi";
+import type { CreateKeyBody, RenameKeyBody, RotateKeyBody } from "../../api/schemas.ts";
+import type { KeyObject } from "../../keys/object.ts";
+
+/**
+ * The management API (DESIGN §8), same origin only. Request and response
+ * types are the server's own (type-only imports: nothing of the server, zod
+ * included, ends up in the bundle).
+ */
+export const API_PATH = "/api/v1/api-keys";
+
+export type CreateKeyRequest = z.input<typeof CreateKeyBody>;
+type RenameKeyRequest = z.input<typeof RenameKeyBody>;
+type RotateKeyRequest = z.input<typeof RotateKeyBody>;
+
+/** Create and rotate answer with the key object plus the plaintext, shown once. */
+export type NewKey = KeyObject & { key: string };
+export interface KeyPage {
+  items: KeyObject[];
+  next_cursor: string | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Envelope {
+  success?: unknown;
+  data?: unknown;
+  errors?: unknown;
+}
+
+function firstError(envelope: Envelope | null): { code?: unknown; message?: unknown } | null {
+  const errors = envelope?.errors;
+  if (!Array.isArray(errors)) return null;
+  const first: unknown = errors[0];
+  return typeof first === "object" && first !== null ? first : null;
+}
+
+/** One call; resolves with the envelope's `data`, or throws an ApiError carrying the envelope's message. */
+async function call<T>(key: string, method: string, path: string, body?: object): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${key}` };
+  const init: RequestInit = { method, headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer", redirect: "error" };
+  if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(API_PATH + path, init);
+  } catch {
+    throw new ApiError(0, "network", "Could not reach the API. Check your connection and try again.");
+  }
+  let envelope: Envelope | null;
+  try {
+    envelope = (await res.json()) as Envelope | null;
+  } catch {
+    envelope = null;
+  }
+  // The gateway's own answers are typed by the server code above; the page trusts its own origin.
+  if (res.ok && envelope && envelope.success === true) return envelope.data as T;
+  const first = firstError(envelope);
+  const message = typeof first?.message === "string" && first.message ? first.message : `The API answered with status ${res.status}.`;
+  throw new ApiError(res.status, typeof first?.code === "string" && first.code ? first.code : "unknown", message);
+}
+
+const one = (id: string) => `/${encodeURIComponent(id)}`;
+
+/** The API as the signed-in key (`currentKey()`), plus `self` for a key not yet signed in with. */
+export function apiClient(currentKey: () => string) {
+  return {
+    self: (key: string) => call<KeyObject>(key, "GET", "/self"),
+    list: (limit: number, cursor: string | null) =>
+      call<KeyPage>(currentKey(), "GET", `?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`),
+    get: (id: string) => call<KeyObject>(currentKey(), "GET", one(id)),
+    create: (body: CreateKeyRequest) => call<NewKey>(currentKey(), "POST", "", body),
+    rename: (id: string, body: RenameKeyRequest) => call<KeyObject>(currentKey(), "PATCH", one(id), body),
+    rotate: (id: string, body: RotateKeyRequest) => call<NewKey>(currentKey(), "POST", `${one(id)}/rotate`, body),
+    revoke: (id: string) => call<KeyObject>(currentKey(), "DELETE", one(id)),
+  };
+}
+
+export type Api = ReturnType<typeof apiClient>;

@@ -1,0 +1,99 @@
+import type { KeyObject } from "../../keys/object.ts";
+import { KEY_COLUMNS, type KeyColumnId } from "../shared/markup.ts";
+import { byId, el, when, type Child } from "./dom.ts";
+import type { FocusBack } from "./dialogs.ts";
+
+/**
+ * The keys table: one row per key, newest first, rendered from the key
+ * objects the API returns. Columns are data: the header comes from
+ * KEY_COLUMNS (rendered by the server), each cell from CELLS below.
+ */
+export interface RowContext {
+  /** The signed-in key's own row. */
+  mine: boolean;
+  /** The row's "…" menu, or null when the signed-in key may not change keys. */
+  menu: HTMLElement | null;
+}
+
+interface Cell {
+  className: string;
+  render(k: KeyObject, row: RowContext): Child[];
+}
+
+function stateCell(k: KeyObject): Child[] {
+  const badge = el("span", { className: `state state-${k.state}`, text: k.state });
+  if (k.state === "active" && k.revoked_at && Date.parse(k.revoked_at) > Date.now()) {
+    return [badge, el("span", { className: "state-note" }, ["rotated; stops ", when(k.revoked_at, "")])];
+  }
+  if (k.state === "revoked" && k.revoked_at) return [badge, el("span", { className: "state-note" }, [when(k.revoked_at, "")])];
+  return [badge];
+}
+
+const CELLS: Record<KeyColumnId, Cell> = {
+  name: {
+    className: "cell-name",
+    render: (k, row) => [el("strong", { text: k.name }), row.mine ? el("span", { className: "state-note", text: "this session's key" }) : null],
+  },
+  display: { className: "", render: (k) => [el("code", { className: "display", text: k.display })] },
+  scopes: { className: "", render: (k) => [el("span", { className: "chips" }, k.scopes.map((s) => el("code", { className: "chip", text: s })))] },
+  created: { className: "", render: (k) => [when(k.created_at, "")] },
+  last_used: { className: "", render: (k) => [when(k.last_used_at, "Never")] },
+  expires: { className: "", render: (k) => [when(k.expires_at, "Never")] },
+  state: { className: "", render: stateCell },
+  actions: { className: "cell-actions", render: (_k, row) => [row.menu] },
+};
+
+function renderRow(k: KeyObject, row: RowContext): HTMLTableRowElement {
+  // One wrapper per cell: at phone width each cell is a two-column grid (label, value).
+  const cells = KEY_COLUMNS.map((c) =>
+    el("td", { "data-label": c.label, className: CELLS[c.id].className }, [el("div", { className: "cell-value" }, CELLS[c.id].render(k, row))]),
+  );
+  return el("tr", { "data-key-id": k.id, className: `is-${k.state}` }, cells);
+}
+
+export class KeyTable {
+  private readonly keys = new Map<string, KeyObject>();
+  private readonly body = byId("keys-body");
+  private readonly empty = byId("keys-empty");
+
+  constructor(private readonly context: (k: KeyObject) => RowContext) {}
+
+  get(id: string): KeyObject | undefined {
+    return this.keys.get(id);
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  clear(): void {
+    this.keys.clear();
+    this.body.replaceChildren();
+  }
+
+  /** Adds or replaces a key's row; new keys go on top (newest first) or, when paging, at the end. */
+  upsert(k: KeyObject, atTop: boolean): void {
+    this.keys.set(k.id, k);
+    const row = renderRow(k, this.context(k));
+    const old = this.rowOf(k.id);
+    const focusWasIn = old?.contains(document.activeElement) ?? false;
+    if (old) old.replaceWith(row);
+    else if (atTop) this.body.prepend(row);
+    else this.body.append(row);
+    if (focusWasIn) row.querySelector<HTMLElement>(".menu-button")?.focus();
+    this.showEmpty();
+  }
+
+  showEmpty(): void {
+    this.empty.hidden = this.keys.size > 0;
+  }
+
+  /** Focus goes back to the row's menu button (found again: the row may have been re-rendered), else the title. */
+  rowButton(id: string): FocusBack {
+    return () => this.rowOf(id)?.querySelector<HTMLElement>(".menu-button") ?? byId("keys-title");
+  }
+
+  private rowOf(id: string): HTMLTableRowElement | null {
+    return this.body.querySelector<HTMLTableRowElement>(`tr[data-key-id="${CSS.escape(id)}"]`);
+  }
+}

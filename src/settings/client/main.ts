@@ -1,0 +1,40 @@
+import { apiClient } from "./api.ts";
+import { wireCreateDialog } from "./create-dialog.ts";
+import { wireDialog } from "./dialogs.ts";
+import { createKeyActions } from "./key-actions.ts";
+import { createKeyList } from "./key-list.ts";
+import { KeyTable } from "./key-table.ts";
+import { closeMenusOnOutsideClick, rowMenu } from "./row-menu.ts";
+import { createSession } from "./session.ts";
+import { currentKey, isOwnKey, signedIn } from "./state.ts";
+import { wireReveal } from "./reveal.ts";
+
+/**
+ * The settings page's script (DESIGN §8), served as /settings/api-keys/app.js
+ * and loaded with `defer`: the page's markup comes from the Worker
+ * (src/settings/page.ts); this wires it up. No framework, no network but
+ * same-origin calls to /api/v1/api-keys with the key kept in sessionStorage.
+ *
+ * The modules are built here and handed what they need; callbacks defined
+ * before their targets exist (the table's menus, the session's first load)
+ * only run on user events, after everything below is wired.
+ */
+const api = apiClient(currentKey);
+const table = new KeyTable((k) => ({
+  mine: isOwnKey(k.id),
+  menu: signedIn()?.canWrite ? rowMenu(k.id, k.name, actions.actionsFor(k)) : null,
+}));
+const session = createSession(api, table, {
+  started: () => list.load(true),
+  ended: () => list.forget(),
+});
+const list = createKeyList(api, table, session.failed);
+const actions = createKeyActions(api, table, session);
+
+session.wireSignIn();
+wireCreateDialog(api, table, session);
+wireReveal();
+closeMenusOnOutsideClick();
+for (const dialog of document.querySelectorAll("dialog")) wireDialog(dialog);
+
+void session.resume();
