@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { LEGACY_SCOPES, SCOPE_CATALOG } from "../../src/auth/scopes.ts";
+import { SCRIPT, STYLE } from "../../src/settings/generated/assets.js";
 import { escapeHtml } from "../../src/settings/page.ts";
 import { CONTENT_SECURITY_POLICY, SCRIPT_PATH, SETTINGS_PATH, STYLE_PATH } from "../../src/settings/serve.ts";
+import { KEY_COLUMNS, scopeInputId } from "../../src/settings/shared/markup.ts";
 import { call, createKey, envelope } from "./helpers.ts";
 
 /** DESIGN §8: the settings page, served by the Worker itself under a strict CSP. */
@@ -25,10 +27,19 @@ interface Element {
 }
 
 /** Every element of the page with its attributes, and the text inside each <script>, parsed by workerd's HTMLRewriter. */
-async function parse(html: string): Promise<{ elements: Element[]; scriptText: string }> {
+async function parse(html: string): Promise<{ elements: Element[]; scriptText: string; keyHeaders: string[] }> {
   const elements: Element[] = [];
   let scriptText = "";
+  const keyHeaders: string[] = [];
   const rewriter = new HTMLRewriter()
+    .on("#keys-table thead th", {
+      element() {
+        keyHeaders.push("");
+      },
+      text(t) {
+        keyHeaders[keyHeaders.length - 1] += t.text;
+      },
+    })
     .on("*", {
       element(e) {
         elements.push({ tag: e.tagName, attrs: Object.fromEntries(e.attributes) });
@@ -40,7 +51,7 @@ async function parse(html: string): Promise<{ elements: Element[]; scriptText: s
       },
     });
   await rewriter.transform(new Response(html)).text();
-  return { elements, scriptText };
+  return { elements, scriptText, keyHeaders };
 }
 
 async function page(): Promise<{ res: Response; html: string }> {
@@ -123,6 +134,20 @@ describe("GET /settings/api-keys", () => {
     expect(grantedBy("read").sort()).toEqual(["*", "read"].sort());
   });
 
+  it("renders the key table's header from the column list the client renders cells for", async () => {
+    const { keyHeaders } = await parse((await page()).html);
+    expect(keyHeaders).toEqual(KEY_COLUMNS.map((c) => c.label));
+  });
+
+  it("has a checkbox for every scope of the catalog, where the client looks for it (shared ids)", async () => {
+    const { elements } = await parse((await page()).html);
+    for (const { scope } of SCOPE_CATALOG) {
+      const box = elements.find((e) => e.attrs.id === scopeInputId(scope));
+      expect(box?.attrs.value, scope).toBe(scope);
+      expect(elements.some((e) => e.attrs.id === `${scopeInputId(scope)}-desc`), scope).toBe(true);
+    }
+  });
+
   it("every form control has a label; every button is a real button with a type", async () => {
     const { elements } = await parse((await page()).html);
     const labelled = new Set(elements.filter((e) => e.tag === "label").map((e) => e.attrs.for));
@@ -171,6 +196,22 @@ describe("settings assets", () => {
     expect(js).not.toContain("innerHTML");
     expect(js).toContain("sessionStorage");
     expect(js).toContain('"/api/v1/api-keys"');
+  });
+
+  it("serves the client bundled from src/settings/client/ (scripts/build-settings.ts), small and without the server's code", async () => {
+    const js = await (await call(SCRIPT_PATH)).text();
+    const css = await (await call(STYLE_PATH)).text();
+    expect(js).toBe(SCRIPT);
+    expect(css).toBe(STYLE);
+    // A classic script (no import/export: the page loads it without type=module), no eval, no server code.
+    expect(js.startsWith('"use strict";(()=>{')).toBe(true);
+    expect(js).not.toMatch(/\bimport\s*[({"']|\bexport\s|\beval\(|new Function\(/);
+    expect(js).not.toMatch(/zod|ZodError|HMAC|D1Database|\bhono\b/i);
+    // The shared scope catalog is bundled in, descriptions and all.
+    for (const { scope, description } of SCOPE_CATALOG) expect(js, scope).toContain(JSON.stringify(description).slice(1, -1));
+    expect(new TextEncoder().encode(js).length).toBeLessThan(48 * 1024);
+    expect(css).toContain(".menu-button");
+    expect(css).not.toContain("@import");
   });
 
   it("unknown files under /settings are not routes", async () => {
