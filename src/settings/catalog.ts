@@ -5,6 +5,11 @@ import { grants, LEGACY_SCOPES, RESOURCES, SCOPE_CATALOG, scopesBeyond } from ".
  * its read and write scopes, then the broad legacy scopes. Derived from
  * src/auth/scopes.ts when the page is rendered, so the page cannot drift from
  * what the API accepts.
+ *
+ * grantedBy / allOf become the checkboxes' data-granted-by / data-all-of
+ * attributes, which state the hand-out rule in the markup; the client does not
+ * read them but applies the rule itself (scopesBeyond, imported from the same
+ * catalog), so the two cannot disagree.
  */
 export interface ScopeChoice {
   scope: string;
