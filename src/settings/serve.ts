@@ -6,9 +6,10 @@ import { renderPage } from "./page.ts";
 /**
  * The settings page (DESIGN §8): one HTML page, one script, one stylesheet,
  * all bundled with the Worker and served from its own origin under a strict
- * Content-Security-Policy. The script and stylesheet are src/settings/client/,
- * bundled by scripts/build-settings.ts into ./generated/assets.js. Public routes: the page asks for a key itself and
- * talks to /api/v1/api-keys with it.
+ * Content-Security-Policy. Public routes: the page asks for a key itself and
+ * talks to /api/v1/api-keys with it. The script and stylesheet are
+ * src/settings/client/, bundled by scripts/build-settings.ts into
+ * ./generated/assets.js (rebuilt before every use, see the README).
  */
 export const SETTINGS_PATH = "/settings/api-keys";
 export const SCRIPT_PATH = `${SETTINGS_PATH}/app.js`;
