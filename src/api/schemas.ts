@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { ALL_SCOPES, SCOPE_CATALOG } from "../auth/scopes.ts";
 import { ErrorCode } from "../errors.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
+import { MonthlyQuotaSchema, RateLimitSchema } from "../limits/policy.ts";
 
 /**
  * The management API's inputs and outputs (DESIGN §8): the same schemas
@@ -26,6 +27,12 @@ export const Scope = z
   .refine((s) => ALL_SCOPES.has(s), { error: (i) => `unknown scope "${String(i.input)}"; valid scopes: ${VALID_SCOPES}` })
   .openapi({ enum: SCOPE_CATALOG.map((s) => s.scope), example: "candidates:read" });
 
+/** The bounds live in src/limits/policy.ts, shared with the command line and the configuration. */
+const RateLimitBody = RateLimitSchema.openapi("RateLimit", {
+  description: "At most `limit` requests per window of `period_s` seconds; a window opens at the first request after the last one closed",
+  example: { limit: 100, period_s: 60 },
+});
+
 const IsoTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" });
 
 export const CreateKeyBody = z
@@ -39,18 +46,34 @@ export const CreateKeyBody = z
     expires_at: IsoTime.nullable()
       .optional()
       .openapi({ description: "When the key stops working (UTC). Omit or null: it never expires." }),
+    rate_limit: RateLimitBody.nullable()
+      .optional()
+      .openapi({ description: "Omit or null: the organization default (configuration) applies, if any. Immutable." }),
+    monthly_quota: MonthlyQuotaSchema.nullable()
+      .optional()
+      .openapi({ description: "Requests per UTC calendar month; omit or null: no quota. Immutable.", example: 100000 }),
   })
   .openapi("CreateKeyRequest");
 
 export const SCOPES_IMMUTABLE =
   "scopes are immutable: create a new key with the scopes you want, then revoke this one";
 
+export const LIMITS_IMMUTABLE =
+  "rate limits and quotas are immutable: create a new key with the limits you want, then revoke this one";
+
+/** Fields a key has but PATCH cannot change, and why. */
+const IMMUTABLE: Readonly<Record<string, string>> = {
+  scopes: SCOPES_IMMUTABLE,
+  rate_limit: LIMITS_IMMUTABLE,
+  monthly_quota: LIMITS_IMMUTABLE,
+};
+
 export const RenameKeyBody = z
   .looseObject({ name: KeyName })
   .superRefine((body, ctx) => {
     for (const k of Object.keys(body)) {
       if (k === "name") continue;
-      ctx.addIssue({ code: "custom", path: [k], message: k === "scopes" ? SCOPES_IMMUTABLE : `unknown field "${k}"; only name can change` });
+      ctx.addIssue({ code: "custom", path: [k], message: (Object.hasOwn(IMMUTABLE, k) ? IMMUTABLE[k] : undefined) ?? `unknown field "${k}"; only name can change` });
     }
   })
   .openapi("RenameKeyRequest");
@@ -95,6 +118,8 @@ export const KeyObjectSchema = z
     expires_at: z.string().nullable(),
     revoked_at: z.string().nullable().openapi({ description: "In the future while a rotation grace period runs" }),
     rotated_from: z.string().nullable(),
+    rate_limit: RateLimitBody.nullable().openapi({ description: "The key's own rate limit; null: the organization default applies, if any" }),
+    monthly_quota: z.int().nullable().openapi({ description: "Requests per UTC calendar month; null: no quota" }),
   })
   .openapi("ApiKey");
 
