@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { ALL_SCOPES, SCOPE_CATALOG } from "../auth/scopes.ts";
 import { ErrorCode } from "../errors.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
-import { MonthlyQuotaSchema, RateLimitSchema } from "../limits/policy.ts";
+import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../limits/policy.ts";
 
 /**
  * The management API's inputs and outputs (DESIGN §8): the same schemas
@@ -27,11 +27,29 @@ export const Scope = z
   .refine((s) => ALL_SCOPES.has(s), { error: (i) => `unknown scope "${String(i.input)}"; valid scopes: ${VALID_SCOPES}` })
   .openapi({ enum: SCOPE_CATALOG.map((s) => s.scope), example: "candidates:read" });
 
-/** The bounds live in src/limits/policy.ts, shared with the command line and the configuration. */
-const RateLimitBody = RateLimitSchema.openapi("RateLimit", {
-  description: "At most `limit` requests per window of `period_s` seconds; a window opens at the first request after the last one closed",
-  example: { limit: 100, period_s: 60 },
-});
+/**
+ * The bounds of src/limits/policy.ts, spelt again with @hono/zod-openapi's zod
+ * (in Node, the plain zod schemas there lack `.openapi`), so the document shows them.
+ */
+const RateLimitBody = z
+  .strictObject({
+    limit: z
+      .int("rate_limit.limit must be a whole number")
+      .min(1, "rate_limit.limit must be at least 1")
+      .max(RATE_LIMIT_MAX, `rate_limit.limit must be at most ${RATE_LIMIT_MAX}`)
+      .openapi({ description: "Requests admitted per window", example: 100 }),
+    period_s: z
+      .int("rate_limit.period_s must be a whole number of seconds")
+      .min(RATE_PERIOD_MIN_S, `rate_limit.period_s must be at least ${RATE_PERIOD_MIN_S}`)
+      .max(RATE_PERIOD_MAX_S, `rate_limit.period_s must be at most ${RATE_PERIOD_MAX_S} (one day)`)
+      .openapi({ description: "Window length in seconds; a window opens at the first request after the last one closed", example: 60 }),
+  })
+  .openapi("RateLimit");
+
+const MonthlyQuota = z
+  .int("monthly_quota must be a whole number")
+  .min(1, "monthly_quota must be at least 1")
+  .max(MONTHLY_QUOTA_MAX, `monthly_quota must be at most ${MONTHLY_QUOTA_MAX}`);
 
 const IsoTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" });
 
@@ -49,7 +67,7 @@ export const CreateKeyBody = z
     rate_limit: RateLimitBody.nullable()
       .optional()
       .openapi({ description: "Omit or null: the organization default (configuration) applies, if any. Immutable." }),
-    monthly_quota: MonthlyQuotaSchema.nullable()
+    monthly_quota: MonthlyQuota.nullable()
       .optional()
       .openapi({ description: "Requests per UTC calendar month; omit or null: no quota. Immutable.", example: 100000 }),
   })
