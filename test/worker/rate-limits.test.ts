@@ -1,8 +1,10 @@
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config.ts";
 import type { KeyObject } from "../../src/keys/object.ts";
 import { BlockList } from "../../src/limits/blocks.ts";
+import { PERSIST_DELAY_MS } from "../../src/limits/key-meter.ts";
 import { meter } from "../../src/limits/meter.ts";
 import type { MeterRequest, MeterVerdict } from "../../src/limits/meter-state.ts";
 import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S } from "../../src/limits/policy.ts";
@@ -141,6 +143,17 @@ describe("the KeyMeter's rules, with an injected clock", () => {
     expect(refused).toMatchObject({ allowed: false, refusedBy: "rate_limited", rate: { remaining: 0, resetAt: t0 + 60_000 } });
     const next = await take(t0 + 60_000);
     expect(next).toMatchObject({ allowed: true, rate: { remaining: 1, resetAt: t0 + 120_000 } });
+  });
+
+  it("the counts outlive the object: written to storage within PERSIST_DELAY_MS, read back after eviction", async () => {
+    const m = stub();
+    const t0 = Date.now();
+    const req = (now: number): MeterRequest => ({ now, rate: { limit: 5, period_s: HOUR }, quota: 10 });
+    for (let i = 0; i < 3; i++) await m.take(req(t0 + i));
+    await sleep(PERSIST_DELAY_MS + 300);
+    await evictDurableObject(m);
+    const v = (await m.take(req(t0 + 10))) as MeterVerdict;
+    expect(v).toMatchObject({ allowed: true, rate: { remaining: 1, resetAt: t0 + HOUR * 1000 }, quota: { remaining: 6 } });
   });
 
   it("a refused request does not count: after the window, the full limit again", async () => {
