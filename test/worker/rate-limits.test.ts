@@ -340,6 +340,24 @@ describe("the key object and the management API", () => {
   });
 });
 
+describe("the auth record in KV carries the limits", () => {
+  it("a D1 read-through writes them to KV; a KV entry with a malformed limit is ignored and D1 answers", async () => {
+    const { key, row } = await createKey(["jobs:read"], { rateLimit: { limit: 7, period_s: 60 }, monthlyQuota: 70 });
+    const first = gatewayWith({});
+    expect((await first.fetch("/api/v1/jobs", { key })).status).toBe(200);
+    await first.settle();
+    const cached = (await env.KEYS_CACHE.get(kvKeyOf(row.hash), "json")) as Record<string, unknown>;
+    expect(cached).toMatchObject({ rate_limit: { limit: 7, period_s: 60 }, monthly_quota: 70, meter_id: null });
+
+    await env.KEYS_CACHE.put(kvKeyOf(row.hash), JSON.stringify({ ...cached, rate_limit: { limit: -1, period_s: 60 } }), { expirationTtl: 300 });
+    const second = gatewayWith({});
+    const res = await second.fetch("/api/v1/jobs", { key });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("ratelimit-policy")).toMatch(/^"rate";q=7;w=60, "monthly";q=70;w=\d+$/);
+    await second.settle();
+  });
+});
+
 describe("organization default (DEFAULT_RATE_LIMIT, ORG_RATE_LIMITS)", () => {
   it("precedence: the key's own, else its organization's entry (which may be none), else the default", async () => {
     const [plainOrg, exemptOrg, customOrg] = [unique("org"), unique("org"), unique("org")];
