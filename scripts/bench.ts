@@ -10,6 +10,7 @@ import { startCpuProfile, summarizeProfile, type ProfileSummary } from "./bench/
 import { cpuMs, findChild, rssMiB, RssSampler } from "./bench/procstat.ts";
 import { formatReport, type Report, type RowResult, type SequentialResult, type TargetCheck } from "./bench/report.ts";
 import { applyMigrations, isKeyValueStore, isSqlDatabase, seedMainKey } from "./bench/seed.ts";
+import { seedLimitedKeys } from "./bench/seed-limited.ts";
 import { generateKey } from "../src/keys/format.ts";
 import { PROFILE_VARIANTS, variantReplacements, type Variant } from "./bench/variants.ts";
 import { streamCheck, type StreamCheck } from "./bench/stream-check.ts";
@@ -188,7 +189,7 @@ interface RowDef {
   target: string;
   method: string;
   path: string;
-  auth: "main" | "none" | "malformed" | "unknown" | "cold";
+  auth: "main" | "none" | "malformed" | "unknown" | "cold" | "limited" | "overlimit";
   body?: "large";
   expectStatus: number;
   /** Row ids this one is compared with (throughput ratio). */
@@ -201,6 +202,8 @@ const ROWS: RowDef[] = [
   { id: "2", label: "pass-through Worker: fetch(origin)", target: "passthrough", method: "GET", path: HEALTHY_PATH, auth: "none", expectStatus: 200, compare: [], group: "floor" },
   { id: "2b", label: "hello-world Worker (constant response)", target: "hello", method: "GET", path: "/", auth: "none", expectStatus: 200, compare: ["2"], group: "floor" },
   { id: "3", label: "gateway, key in isolate memory", target: "gateway", method: "GET", path: HEALTHY_PATH, auth: "main", expectStatus: 200, compare: ["2"], group: "valid" },
+  // Per-key rate limit + quota (scripts/bench/seed-limited.ts): one KeyMeter round-trip per request.
+  { id: "3r", label: "gateway, rate-limited key under its limit", target: "gateway", method: "GET", path: HEALTHY_PATH, auth: "limited", expectStatus: 200, compare: ["2", "3"], group: "valid" },
   { id: "2k", label: "pass-through + one KV read (floor for row 4)", target: "passthrough-kv", method: "GET", path: HEALTHY_PATH, auth: "none", expectStatus: 200, compare: ["2"], group: "floor" },
   { id: "4", label: "gateway, key in KV (memory cold)", target: "gateway-kv", method: "GET", path: HEALTHY_PATH, auth: "main", expectStatus: 200, compare: ["2", "2k"], group: "valid" },
   { id: "5", label: "gateway, key only in D1 (each key used once)", target: "gateway-kv", method: "GET", path: HEALTHY_PATH, auth: "cold", expectStatus: 200, compare: ["2"], group: "cold" },
@@ -213,6 +216,7 @@ const ROWS: RowDef[] = [
   { id: "6b", label: "reject: malformed key, bad checksum (401)", target: "gateway", method: "GET", path: HEALTHY_PATH, auth: "malformed", expectStatus: 401, compare: ["2b", "2"], group: "reject" },
   { id: "6c", label: "reject: unknown well-formed key (401)", target: "gateway", method: "GET", path: HEALTHY_PATH, auth: "unknown", expectStatus: 401, compare: ["2b", "2"], group: "reject" },
   { id: "6d", label: "reject: missing scope (403)", target: "gateway", method: "GET", path: "/api/v1/jobs", auth: "main", expectStatus: 403, compare: ["2b", "2"], group: "reject" },
+  { id: "6r", label: "reject: over its rate limit (429, local pre-check)", target: "gateway", method: "GET", path: HEALTHY_PATH, auth: "overlimit", expectStatus: 429, compare: ["2b", "2"], group: "reject" },
 ];
 
 /** Vars every gateway Worker of the bench gets on top of wrangler.toml's. */
@@ -437,6 +441,12 @@ async function main(): Promise<void> {
       coldSequential: await seedColdKeys(o.seq + 1),
     };
     const probeColdKey = seeded.coldSequential.pop()!;
+    const limitedKeys = await seedLimitedKeys(db, kv, hashSecret, KV_TTL_S);
+    {
+      // Spend the over-limit key's one request, so its row measures refusals only.
+      const { url, headers } = urlOf("gateway", HEALTHY_PATH);
+      await httpRequest(url, { headers: { ...headers, authorization: `Bearer ${limitedKeys.overLimit}` } });
+    }
     const unknownKey = generateKey(); // right checksum, never stored
 
     const authHeader = (auth: RowDef["auth"]): Record<string, string> => {
@@ -447,6 +457,10 @@ async function main(): Promise<void> {
           return { authorization: `Bearer ${corruptChecksum(seeded.main)}` };
         case "unknown":
           return { authorization: `Bearer ${unknownKey}` };
+        case "limited":
+          return { authorization: `Bearer ${limitedKeys.limited}` };
+        case "overlimit":
+          return { authorization: `Bearer ${limitedKeys.overLimit}` };
         case "cold":
         case "none":
           return {};

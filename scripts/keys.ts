@@ -71,6 +71,8 @@ async function run(command: Exclude<Command, { name: "help" }>, store: KeyStore)
         scopes: command.scopes,
         expiresAt: command.expiresAt,
         actor: ACTOR,
+        rateLimit: command.rateLimit,
+        monthlyQuota: command.monthlyQuota,
       });
       return { json: created, text: createdText(created, "Created") };
     }
@@ -101,6 +103,7 @@ function createdText(k: CreatedKey, verb: string): string {
     `${verb} ${k.id} "${k.name}" in organization ${k.organization_id}`,
     `  scopes:  ${k.scopes.join(" ")}`,
     `  expires: ${k.expires_at ?? "never"}`,
+    `  limits:  ${limitsText(k)}`,
     "",
     k.key,
     "",
@@ -122,8 +125,15 @@ function showText(k: KeyObject): string {
     ["expires", k.expires_at ?? "never"],
     ["revoked", k.revoked_at ?? "-"],
     ["rotated from", k.rotated_from ?? "-"],
+    ["limits", limitsText(k)],
   ];
   return rows.map(([a, b]) => `${a.padEnd(13)}${b}`).join("\n") + "\n";
+}
+
+function limitsText(k: KeyObject): string {
+  const rate = k.rate_limit ? `${k.rate_limit.limit} requests per ${k.rate_limit.period_s} s` : "organization default, if any";
+  const quota = k.monthly_quota === null ? "no monthly quota" : `${k.monthly_quota} requests per month`;
+  return `${rate}; ${quota}`;
 }
 
 function listText(org: string, items: KeyObject[]): string {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { OrgRateLimitsSetting, RateLimitSetting } from "./limits/policy.ts";
 
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 const int = (min: number, max: number) =>
@@ -50,6 +51,9 @@ export const ConfigSchema = z.object({
   MAX_REQUEST_LINE_BYTES: int(256, 65_536).default(8_192),
   // All request headers, names and values, as the gateway would copy them to the origin.
   MAX_HEADER_BYTES: int(1_024, 131_072).default(32_768),
+  // Per-key rate limits (README "Rate limits and quotas"): applied to keys without their own.
+  DEFAULT_RATE_LIMIT: RateLimitSetting.default(null),
+  ORG_RATE_LIMITS: OrgRateLimitsSetting.default(() => new Map()),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -13,6 +13,7 @@ export const ErrorCode = z.enum([
   "bad_gateway",
   "service_unavailable",
   "gateway_timeout",
+  "quota_exceeded",
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -29,6 +30,7 @@ export const STATUS_OF_CODE = {
   bad_gateway: 502,
   service_unavailable: 503,
   gateway_timeout: 504,
+  quota_exceeded: 429,
 } as const satisfies Record<ErrorCode, number>;
 
 export type ErrorStatus = (typeof STATUS_OF_CODE)[ErrorCode];

@@ -3,6 +3,9 @@ import type { Bindings } from "./env.ts";
 import { errorResponse } from "./errors.ts";
 import { handleRequest } from "./gateway/pipeline.ts";
 
+/** The per-key meter (rate limit and monthly quota): a Durable Object class must be exported by the main module. */
+export { KeyMeter } from "./limits/key-meter.ts";
+
 const gatewayHandler = createGatewayHandler();
 
 /**

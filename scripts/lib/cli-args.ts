@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ALL_SCOPES } from "../../src/auth/scopes.ts";
 import { KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
+import { MONTHLY_QUOTA_MAX, MonthlyQuotaSchema, parseRateLimit, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, type RateLimit } from "../../src/limits/policy.ts";
 
 /**
  * The key command line's grammar (DESIGN §8), parsed and validated before
@@ -30,7 +31,16 @@ const KeyId = z.string().regex(/^key_[0-9A-Za-z]{20}$/, "the key id looks like k
 
 export type Command =
   | { name: "help" }
-  | { name: "create"; org: string; keyName: string; scopes: string[]; expiresAt: string | null; json: boolean }
+  | {
+      name: "create";
+      org: string;
+      keyName: string;
+      scopes: string[];
+      expiresAt: string | null;
+      rateLimit: RateLimit | null;
+      monthlyQuota: number | null;
+      json: boolean;
+    }
   | { name: "list"; org: string; json: boolean }
   | { name: "show"; id: string; json: boolean }
   | { name: "revoke"; id: string; json: boolean }
@@ -50,6 +60,8 @@ const OPTIONS = {
   "expires-in": { type: "string" },
   "expires-at": { type: "string" },
   grace: { type: "string" },
+  "rate-limit": { type: "string" },
+  "monthly-quota": { type: "string" },
   json: { type: "boolean" },
   remote: { type: "boolean" },
   "persist-to": { type: "string" },
@@ -58,7 +70,7 @@ const OPTIONS = {
 } as const;
 
 const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
-  create: ["org", "name", "scopes", "expires-in", "expires-at", "json"],
+  create: ["org", "name", "scopes", "expires-in", "expires-at", "rate-limit", "monthly-quota", "json"],
   list: ["org", "json"],
   show: ["json"],
   revoke: ["json"],
@@ -97,6 +109,22 @@ function parseExpiry(expiresIn: string | undefined, expiresAt: string | undefine
   return new Date(at).toISOString();
 }
 
+/** `--rate-limit 100/60`: 100 requests per 60 s, within the API's bounds. */
+function parseRateLimitFlag(text: string | undefined): RateLimit | null {
+  if (text === undefined) return null;
+  try {
+    return parseRateLimit(text, "--rate-limit");
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function parseQuotaFlag(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (!/^\d{1,12}$/.test(text)) throw new UsageError(`--monthly-quota must be a whole number of requests (got "${text}")`);
+  return check(MonthlyQuotaSchema, Number(text));
+}
+
 export function parseInvocation(argv: readonly string[], now = Date.now()): Invocation {
   let parsed;
   try {
@@ -129,6 +157,8 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
           keyName: check(KeyName, required(v.name, "--name")),
           scopes: parseScopes(required(v.scopes, "--scopes")),
           expiresAt: parseExpiry(v["expires-in"], v["expires-at"], now),
+          rateLimit: parseRateLimitFlag(v["rate-limit"]),
+          monthlyQuota: parseQuotaFlag(v["monthly-quota"]),
           json,
         },
         ...common,
@@ -150,14 +180,19 @@ export const USAGE = `Manage API keys (DESIGN §8). Works on the local state of 
 Usage: npm run -s keys -- <command> [options]
 
 Commands:
-  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO] [--json]
+  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO]
+         [--rate-limit 100/60] [--monthly-quota 100000] [--json]
                         Create a key. The key is printed once and never again.
+                        --rate-limit LIMIT/SECONDS: at most LIMIT requests per window
+                        (limit 1-${RATE_LIMIT_MAX}, window 1-${RATE_PERIOD_MAX_S} s); --monthly-quota N: requests per
+                        UTC calendar month (1-${MONTHLY_QUOTA_MAX}). Both are fixed for the key's life.
   list --org ORG [--json]
                         The organization's keys, newest first (no secrets).
   show ID [--json]      One key.
   revoke ID [--json]    Revoke a key at once (D1, then a KV tombstone). Repeating it is harmless.
   rotate ID [--grace 1h] [--json]
-                        A new key with the same name, scopes and expiry; the old one stops
+                        A new key with the same name, scopes, expiry and limits (sharing
+                        its rate-limit window and quota); the old one stops
                         now, or after the grace period (at most 7d).
   help                  This text.
 

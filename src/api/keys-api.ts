@@ -175,6 +175,8 @@ export function keysApi() {
       scopes: input.scopes,
       expiresAt: input.expires_at ? new Date(input.expires_at).toISOString() : null,
       actor: caller(c).id,
+      rateLimit: input.rate_limit ?? null,
+      monthlyQuota: input.monthly_quota ?? null,
     });
     return ok(c, created, 201);
   });

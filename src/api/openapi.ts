@@ -20,6 +20,11 @@ A key is shown once, when it is created or rotated; the gateway stores only its 
 **Scopes.** Each route needs the scopes named in its summary. \`*\` holds every scope; the broad \`read\` and \`write\` scopes hold
 every \`…:read\` / \`…:write\` scope except \`api_keys\`. A key creates or rotates keys only with scopes it holds itself.
 
+**Rate limits and quotas.** A key may have a \`rate_limit\` (\`{limit, period_s}\`, a fixed window opening at its first request)
+and a \`monthly_quota\` (per UTC calendar month), both fixed at creation. Every response to a limited key carries
+\`RateLimit-Policy\` and \`RateLimit\` (draft-ietf-httpapi-ratelimit-headers); over the limit it is 429 \`rate_limited\` or
+\`quota_exceeded\`, with \`Retry-After\`.
+
 **Envelope.** Every response the gateway writes is \`{"success": true, "data": …, "errors": []}\` or
 \`{"success": false, "data": null, "errors": [{"code": …, "message": …}]}\`, with \`cache-control: no-store\` and an \`X-Request-Id\`.
 Error codes: ${Object.entries(STATUS_OF_CODE)

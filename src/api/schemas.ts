@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { ALL_SCOPES, SCOPE_CATALOG } from "../auth/scopes.ts";
 import { ErrorCode } from "../errors.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
+import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../limits/policy.ts";
 
 /**
  * The management API's inputs and outputs (DESIGN §8): the same schemas
@@ -26,6 +27,30 @@ export const Scope = z
   .refine((s) => ALL_SCOPES.has(s), { error: (i) => `unknown scope "${String(i.input)}"; valid scopes: ${VALID_SCOPES}` })
   .openapi({ enum: SCOPE_CATALOG.map((s) => s.scope), example: "candidates:read" });
 
+/**
+ * The bounds of src/limits/policy.ts, spelt again with @hono/zod-openapi's zod
+ * (in Node, the plain zod schemas there lack `.openapi`), so the document shows them.
+ */
+const RateLimitBody = z
+  .strictObject({
+    limit: z
+      .int("rate_limit.limit must be a whole number")
+      .min(1, "rate_limit.limit must be at least 1")
+      .max(RATE_LIMIT_MAX, `rate_limit.limit must be at most ${RATE_LIMIT_MAX}`)
+      .openapi({ description: "Requests admitted per window", example: 100 }),
+    period_s: z
+      .int("rate_limit.period_s must be a whole number of seconds")
+      .min(RATE_PERIOD_MIN_S, `rate_limit.period_s must be at least ${RATE_PERIOD_MIN_S}`)
+      .max(RATE_PERIOD_MAX_S, `rate_limit.period_s must be at most ${RATE_PERIOD_MAX_S} (one day)`)
+      .openapi({ description: "Window length in seconds; a window opens at the first request after the last one closed", example: 60 }),
+  })
+  .openapi("RateLimit");
+
+const MonthlyQuota = z
+  .int("monthly_quota must be a whole number")
+  .min(1, "monthly_quota must be at least 1")
+  .max(MONTHLY_QUOTA_MAX, `monthly_quota must be at most ${MONTHLY_QUOTA_MAX}`);
+
 const IsoTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" });
 
 export const CreateKeyBody = z
@@ -39,18 +64,34 @@ export const CreateKeyBody = z
     expires_at: IsoTime.nullable()
       .optional()
       .openapi({ description: "When the key stops working (UTC). Omit or null: it never expires." }),
+    rate_limit: RateLimitBody.nullable()
+      .optional()
+      .openapi({ description: "Omit or null: the organization default (configuration) applies, if any. Immutable." }),
+    monthly_quota: MonthlyQuota.nullable()
+      .optional()
+      .openapi({ description: "Requests per UTC calendar month; omit or null: no quota. Immutable.", example: 100000 }),
   })
   .openapi("CreateKeyRequest");
 
 export const SCOPES_IMMUTABLE =
   "scopes are immutable: create a new key with the scopes you want, then revoke this one";
 
+export const LIMITS_IMMUTABLE =
+  "rate limits and quotas are immutable: create a new key with the limits you want, then revoke this one";
+
+/** Fields a key has but PATCH cannot change, and why. */
+const IMMUTABLE: Readonly<Record<string, string>> = {
+  scopes: SCOPES_IMMUTABLE,
+  rate_limit: LIMITS_IMMUTABLE,
+  monthly_quota: LIMITS_IMMUTABLE,
+};
+
 export const RenameKeyBody = z
   .looseObject({ name: KeyName })
   .superRefine((body, ctx) => {
     for (const k of Object.keys(body)) {
       if (k === "name") continue;
-      ctx.addIssue({ code: "custom", path: [k], message: k === "scopes" ? SCOPES_IMMUTABLE : `unknown field "${k}"; only name can change` });
+      ctx.addIssue({ code: "custom", path: [k], message: (Object.hasOwn(IMMUTABLE, k) ? IMMUTABLE[k] : undefined) ?? `unknown field "${k}"; only name can change` });
     }
   })
   .openapi("RenameKeyRequest");
@@ -95,6 +136,8 @@ export const KeyObjectSchema = z
     expires_at: z.string().nullable(),
     revoked_at: z.string().nullable().openapi({ description: "In the future while a rotation grace period runs" }),
     rotated_from: z.string().nullable(),
+    rate_limit: RateLimitBody.nullable().openapi({ description: "The key's own rate limit; null: the organization default applies, if any" }),
+    monthly_quota: z.int().nullable().openapi({ description: "Requests per UTC calendar month; null: no quota" }),
   })
   .openapi("ApiKey");
 

@@ -17,6 +17,8 @@ export interface RequestState {
   auth?: Authenticated;
   cacheTier: Tier | null;
   outcome: ErrorCode | "proxied" | "ok";
+  /** RateLimit-Policy / RateLimit for a limited key's response, whatever it is. */
+  limitHeaders?: [string, string][];
 }
 
 /** A request the pipeline admitted to one of the gateway's own endpoints. */

@@ -1,10 +1,12 @@
-import { authenticate } from "../auth/authenticate.ts";
+import { authenticate, type Authenticated } from "../auth/authenticate.ts";
 import { insufficientScope } from "../auth/challenges.ts";
 import { clientAddress } from "../auth/client-ip.ts";
 import { missingScopes } from "../auth/scopes.ts";
 import type { Bindings } from "../env.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
 import { errorText, logLine } from "../log.ts";
+import { meter } from "../limits/meter.ts";
+import { limitsFor, meterIdOf } from "../limits/policy.ts";
 import { originRequestHeaders } from "../proxy/headers.ts";
 import { forward } from "../proxy/forward.ts";
 import { checkRequestHeaders } from "../request/headers.ts";
@@ -39,6 +41,8 @@ export async function handleRequest(
     res = errorResponse(err);
   }
   res.headers.set("x-request-id", state.requestId);
+  // Every response to a limited key, proxied or the gateway's own, says where its limits stand.
+  if (state.limitHeaders) for (const [name, value] of state.limitHeaders) res.headers.set(name, value);
   logRequest(request.method, state, res.status);
   return res;
 }
@@ -86,6 +90,7 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
     state.cacheTier = auth.tier;
     if (!auth.ok) throw auth.error;
     state.auth = auth;
+    await meterKey(rt, env, state, auth.key, now);
     const missing = missingScopes(auth.key.scopes, route.scopes);
     if (missing.length > 0) throw insufficientScope(missing);
     noteLastUsed(rt, env, ctx, auth.key.id, now);
@@ -109,6 +114,19 @@ function originHeaders(request: Request, rt: Runtime, key: NonNullable<RequestSt
     forwardAuthorization: rt.config.FORWARD_AUTHORIZATION,
     originToken: rt.config.ORIGIN_TOKEN,
   });
+}
+
+/**
+ * Per-key rate limit and quota, before the scope check: every authenticated
+ * request counts. A key with no limit of its own and no organization default
+ * costs one map lookup here, nothing more.
+ */
+async function meterKey(rt: Runtime, env: Bindings, state: RequestState, key: Authenticated["key"], now: number): Promise<void> {
+  const limits = limitsFor(key, rt.config);
+  if (limits === null) return;
+  const metered = await meter(rt.meterBlocks, env.KEY_METER, meterIdOf(key), limits, now);
+  state.limitHeaders = metered.headers;
+  if (metered.refusal) throw metered.refusal;
 }
 
 /** At most once per interval per key and isolate, after the response: never on the hot path. */

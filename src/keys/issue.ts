@@ -1,3 +1,4 @@
+import type { RateLimit } from "../limits/policy.ts";
 import type { KeyRow } from "../storage/records.ts";
 import { displayKey, generateKey } from "./format.ts";
 import { hashKey } from "./hash.ts";
@@ -10,6 +11,10 @@ export interface NewKey {
   expiresAt: string | null;
   actor: string;
   rotatedFrom?: string | null;
+  rateLimit?: RateLimit | null;
+  monthlyQuota?: number | null;
+  /** Whose meter counts this key (a rotation's predecessor's); absent: its own. */
+  meterId?: string | null;
 }
 
 /** A fresh key and the row that stores it: the plaintext is returned once, never stored. */
@@ -28,6 +33,10 @@ export async function mintKey(secret: CryptoKey, input: NewKey, now: Date): Prom
     revoked_at: null,
     last_used_at: null,
     rotated_from: input.rotatedFrom ?? null,
+    rate_limit_limit: input.rateLimit?.limit ?? null,
+    rate_limit_period_s: input.rateLimit?.period_s ?? null,
+    monthly_quota: input.monthlyQuota ?? null,
+    meter_id: input.meterId ?? null,
   };
   return { row, plaintext };
 }

@@ -4,6 +4,7 @@ import {
   findKeyInOrg,
   insertKey,
   revokeKeyRow,
+  rateLimitOf,
   rotateKeyRow,
   toAuthRecord,
   type KeyRow,
@@ -69,7 +70,7 @@ export async function revokeKey(store: KeyStore, row: KeyRow, actor: string): Pr
 }
 
 /**
- * A successor with the same name, scopes and expiry; the old key ends now or
+ * A successor with the same name, scopes, expiry, limits and meter; the old key ends now or
  * after `graceSeconds`. A revoked, rotated or expired key cannot be rotated.
  */
 export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: number, actor: string): Promise<CreatedKey> {
@@ -87,6 +88,10 @@ export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: numb
       expiresAt: old.expires_at,
       actor,
       rotatedFrom: old.id,
+      // Same limits, same meter: rotating neither resets a spent quota nor doubles the rate during a grace period.
+      rateLimit: rateLimitOf(old),
+      monthlyQuota: old.monthly_quota,
+      meterId: old.meter_id ?? old.id,
     },
     now,
   );

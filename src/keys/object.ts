@@ -1,4 +1,5 @@
-import type { KeyRow } from "../storage/records.ts";
+import type { RateLimit } from "../limits/policy.ts";
+import { rateLimitOf, type KeyRow } from "../storage/records.ts";
 import { keyState, type KeyState } from "./state.ts";
 
 /** The key object of every API response and `--json` output (DESIGN §8): no secret, no hash. */
@@ -15,6 +16,9 @@ export interface KeyObject {
   expires_at: string | null;
   revoked_at: string | null;
   rotated_from: string | null;
+  /** The key's own limit; null: the organization default applies, if any (README "Rate limits and quotas"). */
+  rate_limit: RateLimit | null;
+  monthly_quota: number | null;
 }
 
 export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
@@ -31,5 +35,7 @@ export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,
     rotated_from: row.rotated_from,
+    rate_limit: rateLimitOf(row),
+    monthly_quota: row.monthly_quota,
   };
 }

@@ -10,6 +10,10 @@ import { digestsEqual } from "../keys/hash.ts";
 export const kvKeyOf = (hash: string) => `key:${hash}`;
 
 const isStringOrNull = (v: unknown) => v === null || typeof v === "string";
+const isPositiveInt = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
+const isOptional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || v === null || ok(v);
+const isRateLimit = (v: unknown) =>
+  typeof v === "object" && v !== null && isPositiveInt((v as Record<string, unknown>).limit) && isPositiveInt((v as Record<string, unknown>).period_s);
 
 function isAuthRecord(v: unknown): v is AuthRecord {
   if (typeof v !== "object" || v === null) return false;
@@ -21,7 +25,10 @@ function isAuthRecord(v: unknown): v is AuthRecord {
     Array.isArray(r.scopes) &&
     r.scopes.every((s) => typeof s === "string") &&
     isStringOrNull(r.expires_at) &&
-    isStringOrNull(r.revoked_at)
+    isStringOrNull(r.revoked_at) &&
+    isOptional(r.rate_limit, isRateLimit) &&
+    isOptional(r.monthly_quota, isPositiveInt) &&
+    isOptional(r.meter_id, (v) => typeof v === "string")
   );
 }
 

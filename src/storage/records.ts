@@ -1,3 +1,4 @@
+import type { RateLimit } from "../limits/policy.ts";
 import type { SqlDatabase } from "./ports.ts";
 
 /** A row of `api_keys` (DESIGN §2); `scopes` is a JSON array, times ISO-8601 UTC. */
@@ -14,6 +15,11 @@ export interface KeyRow {
   revoked_at: string | null;
   last_used_at: string | null;
   rotated_from: string | null;
+  /** Migration 0004: the key's own rate limit (both or neither), monthly quota and shared meter. */
+  rate_limit_limit: number | null;
+  rate_limit_period_s: number | null;
+  monthly_quota: number | null;
+  meter_id: string | null;
 }
 
 /** What authentication needs of a key: small enough to cache in KV and memory. */
@@ -24,6 +30,10 @@ export interface AuthRecord {
   scopes: string[];
   expires_at: string | null;
   revoked_at: string | null;
+  /** Absent in entries cached before limits existed: that means none. */
+  rate_limit?: RateLimit | null;
+  monthly_quota?: number | null;
+  meter_id?: string | null;
 }
 
 export type EventType = "created" | "renamed" | "rotated" | "revoked";
@@ -36,7 +46,16 @@ export function toAuthRecord(row: KeyRow): AuthRecord {
     scopes: JSON.parse(row.scopes) as string[],
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,
+    rate_limit: rateLimitOf(row),
+    monthly_quota: row.monthly_quota,
+    meter_id: row.meter_id,
   };
+}
+
+export function rateLimitOf(row: KeyRow): RateLimit | null {
+  return row.rate_limit_limit !== null && row.rate_limit_period_s !== null
+    ? { limit: row.rate_limit_limit, period_s: row.rate_limit_period_s }
+    : null;
 }
 
 export async function findKeyByHash(db: SqlDatabase, hash: string): Promise<KeyRow | null> {
@@ -57,8 +76,8 @@ export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
     db
       .prepare(
         `INSERT INTO api_keys (id, organization_id, name, hash, display, scopes, created_at, created_by,
-           expires_at, revoked_at, last_used_at, rotated_from)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           expires_at, revoked_at, last_used_at, rotated_from, rate_limit_limit, rate_limit_period_s, monthly_quota, meter_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .bind(
         row.id,
@@ -73,6 +92,10 @@ export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
         row.revoked_at,
         row.last_used_at,
         row.rotated_from,
+        row.rate_limit_limit,
+        row.rate_limit_period_s,
+        row.monthly_quota,
+        row.meter_id,
       ),
     eventStatement(db, row.id, row.organization_id, "created", row.created_by, row.created_at),
   ];

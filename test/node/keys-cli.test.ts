@@ -27,6 +27,8 @@ interface KeyJson {
   expires_at: string | null;
   revoked_at: string | null;
   rotated_from: string | null;
+  rate_limit: { limit: number; period_s: number } | null;
+  monthly_quota: number | null;
   key?: string;
 }
 
@@ -122,6 +124,23 @@ describe("npm run keys", () => {
     expect((await eventually(old.key!, 401, 2_500)).status).toBe(401);
   }, 20_000);
 
+  it("create --rate-limit --monthly-quota: on the key object, enforced by the running gateway with its headers", async () => {
+    const created = await json(["create", "--org", "acme", "--name", "metered", "--scopes", "jobs:read", "--rate-limit", "2/3600", "--monthly-quota", "1000"]);
+    expect(created).toMatchObject({ rate_limit: { limit: 2, period_s: 3600 }, monthly_quota: 1000 });
+    expect((await keys(["show", created.id])).stdout).toMatch(/limits\s+2 requests per 3600 s; 1000 requests per month/);
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 3; i++) {
+      last = await get(created.key!, "/api/v1/jobs");
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect(last!.headers.get("ratelimit-policy")).toMatch(/^"rate";q=2;w=3600, "monthly";q=1000;w=\d+$/);
+    expect(last!.headers.get("ratelimit")).toMatch(/^"rate";r=0;t=\d+, "monthly";r=998;t=\d+$/);
+    expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(3500);
+    expect(JSON.parse(await last!.text())).toMatchObject({ errors: [{ code: "rate_limited" }] });
+  });
+
   const BAD: [string, string[]][] = [
     ["an unknown scope", ["create", "--org", "acme", "--name", "x", "--scopes", "candidates:delete"]],
     ["no --org", ["create", "--name", "x", "--scopes", "jobs:read"]],
@@ -134,6 +153,12 @@ describe("npm run keys", () => {
     ["a malformed id", ["revoke", "not-a-key"]],
     ["a grace over 7 days", ["rotate", "key_AAAAAAAAAAAAAAAAAAAA", "--grace", "8d"]],
     ["an unknown command", ["destroy"]],
+    ["a rate limit of 0", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--rate-limit", "0/60"]],
+    ["a rate-limit period over a day", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--rate-limit", "10/86401"]],
+    ["a malformed rate limit", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--rate-limit", "fast"]],
+    ["a monthly quota of 0", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--monthly-quota", "0"]],
+    ["a negative monthly quota", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--monthly-quota=-5"]],
+    ["--rate-limit on rotate", ["rotate", "key_AAAAAAAAAAAAAAAAAAAA", "--rate-limit", "1/1"]],
   ];
   describe("bad usage", () => {
     let before: string;

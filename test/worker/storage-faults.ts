@@ -1,5 +1,8 @@
 import gateway from "../../src/index.ts";
 
+// wrangler.toml binds KEY_METER to this entry's KeyMeter class: re-export the real one.
+export { KeyMeter } from "../../src/index.ts";
+
 /**
  * Test-only Worker entry (test/support/gateway-server.ts, `storageFaults`):
  * the real gateway, whose real KV and D1 bindings throw on every use while a
