@@ -41,9 +41,13 @@ export async function authenticate(
   const token = credential.kind === "token" && isWellFormedKey(credential.token) ? credential.token : null;
   const hash = token === null ? null : await hashKey(await rt.hashKey, token);
 
+  // Only a well-formed key is worth knowing the latest revocations for: refusals cost no D1 read.
+  if (hash !== null) await rt.revocations.ready(stores.db, stores.waitUntil, now);
+
   const retryAfter = rt.failures.retryAfter(client.limiterKey, now);
   if (retryAfter > 0) {
-    const known = hash === null ? undefined : rt.keys.get(hash, now);
+    const cached = hash === null ? undefined : rt.keys.get(hash, now);
+    const known = cached && rt.revocations.recent.apply(cached, now);
     if (known && keyState(known, now) === "active") return { ok: true, key: known, tier: "memory" };
     const error = new GatewayError("rate_limited", "Too many failed authentication attempts; retry later", {
       "retry-after": String(retryAfter),
@@ -59,8 +63,10 @@ export async function authenticate(
   if (credential.kind === "missing") return fail(missingKey(), null);
   if (hash === null) return fail(invalidKey(), null);
 
-  const { record, tier } = await findRecord(rt, stores, hash, now);
-  if (!record) return fail(invalidKey(), tier);
+  const found = await findRecord(rt, stores, hash, now);
+  const tier = found.tier;
+  if (!found.record) return fail(invalidKey(), tier);
+  const record = rt.revocations.recent.apply(found.record, now);
   const state = keyState(record, now);
   if (state === "revoked") return fail(invalidKey("API key has been revoked"), tier);
   if (state === "expired") return fail(invalidKey("API key has expired"), tier);

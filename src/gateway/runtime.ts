@@ -1,6 +1,7 @@
 import { parseConfig, type Config } from "../config.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
+import { RevocationFeed, revocationRetentionMs } from "../auth/revocation-feed.ts";
 import { TtlCache } from "../auth/ttl-cache.ts";
 import { GatewayError } from "../errors.ts";
 import { importHashKey } from "../keys/hash.ts";
@@ -27,6 +28,8 @@ export interface Runtime {
   sharedFailures: SharedFailureCounter | undefined;
   /** Key ids whose last_used_at this isolate wrote within the interval. */
   lastUsedWrites: TtlCache<true>;
+  /** D1's revocation feed as this isolate last read it (revocation within seconds). */
+  revocations: RevocationFeed;
 }
 
 // Keyed by the env object: one per isolate in production; a test that passes
@@ -36,15 +39,26 @@ const routes = compileRoutes(DEFAULT_ROUTES);
 
 function build(env: Bindings): Runtime {
   const config = parseConfig(env);
+  const keys = new TtlCache<AuthRecord>(config.MEMORY_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS);
+  const revocations = new RevocationFeed(
+    {
+      pollIntervalMs: config.REVOCATION_POLL_INTERVAL_MS,
+      maxStalenessMs: config.REVOCATION_MAX_STALENESS_MS,
+      maxEntries: config.REVOCATION_SET_MAX_ENTRIES,
+      retentionMs: revocationRetentionMs(config),
+    },
+    (hash) => keys.delete(hash),
+  );
   return {
     config,
     hashKey: importHashKey(config.KEY_HASH_SECRET),
     routes,
-    keys: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS),
+    keys,
     unknownKeys: new TtlCache(config.NEGATIVE_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS),
     failures: new FailureLimiter(config.AUTH_FAIL_LIMIT, config.AUTH_FAIL_WINDOW_S * 1000, config.AUTH_FAIL_MAX_TRACKED_IPS),
     sharedFailures: sharedCounterOf(env),
     lastUsedWrites: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.LAST_USED_WRITE_INTERVAL_S * 1000),
+    revocations,
   };
 }
 

@@ -12,8 +12,16 @@ export interface NewKey {
   rotatedFrom?: string | null;
 }
 
-/** A fresh key and the row that stores it: the plaintext is returned once, never stored. */
-export async function mintKey(secret: CryptoKey, input: NewKey, now: Date): Promise<{ row: KeyRow; plaintext: string }> {
+/**
+ * A fresh key and the row that stores it: the plaintext is returned once,
+ * never stored. `secretVersion` names the KEY_HASH_SECRET that `secret` is.
+ */
+export async function mintKey(
+  secret: CryptoKey,
+  input: NewKey,
+  now: Date,
+  secretVersion = 1,
+): Promise<{ row: KeyRow; plaintext: string }> {
   const plaintext = generateKey();
   const row: KeyRow = {
     id: generateKeyId(),
@@ -28,6 +36,7 @@ export async function mintKey(secret: CryptoKey, input: NewKey, now: Date): Prom
     revoked_at: null,
     last_used_at: null,
     rotated_from: input.rotatedFrom ?? null,
+    secret_version: secretVersion,
   };
   return { row, plaintext };
 }
