@@ -34,7 +34,8 @@ export type Command =
   | { name: "list"; org: string; json: boolean }
   | { name: "show"; id: string; json: boolean }
   | { name: "revoke"; id: string; json: boolean }
-  | { name: "rotate"; id: string; graceSeconds: number; json: boolean };
+  | { name: "rotate"; id: string; graceSeconds: number; json: boolean }
+  | { name: "secret-status"; json: boolean };
 
 export interface Invocation {
   command: Command;
@@ -63,6 +64,7 @@ const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
   show: ["json"],
   revoke: ["json"],
   rotate: ["grace", "json"],
+  "secret-status": ["json"],
 };
 const COMMON = ["remote", "persist-to", "dev-vars", "help"];
 
@@ -135,6 +137,8 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
       };
     case "list":
       return { command: { name: "list", org: check(OrgId, required(v.org, "--org")), json }, ...common };
+    case "secret-status":
+      return { command: { name: "secret-status", json }, ...common };
     case "rotate": {
       const graceSeconds = v.grace === undefined ? 0 : parseDuration(v.grace, "--grace");
       if (graceSeconds > MAX_GRACE_SECONDS) throw new UsageError("--grace must be at most 7d");
@@ -159,6 +163,9 @@ Commands:
   rotate ID [--grace 1h] [--json]
                         A new key with the same name, scopes and expiry; the old one stops
                         now, or after the grace period (at most 7d).
+  secret-status [--json]
+                        Active keys per KEY_HASH_SECRET version, and those not yet re-hashed
+                        under the current one: when none are left, the previous secret can go.
   help                  This text.
 
 Options:

@@ -118,6 +118,7 @@ async function storeFor(c: Ctx): Promise<KeyStore> {
     db: c.env.DB,
     kv: c.env.KEYS_CACHE,
     hashSecret: await rt.hashKey,
+    hashSecretVersion: rt.config.KEY_HASH_SECRET_VERSION,
     kvTtlSeconds: rt.config.KV_CACHE_TTL_S,
     now: () => new Date(),
     evict: (hash) => {

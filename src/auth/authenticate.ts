@@ -6,7 +6,8 @@ import type { Runtime } from "../gateway/runtime.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import { readCredential } from "./bearer.ts";
 import { invalidKey, missingKey } from "./challenges.ts";
-import { findRecord, type Stores, type Tier } from "./lookup.ts";
+import { findKey, type Stores, type Tier } from "./lookup.ts";
+import { rehashAfterResponse } from "./rehash.ts";
 import { reportFailure, type SharedFailureCounter } from "./shared-limit.ts";
 
 export interface Authenticated {
@@ -63,12 +64,16 @@ export async function authenticate(
   if (credential.kind === "missing") return fail(missingKey(), null);
   if (hash === null) return fail(invalidKey(), null);
 
-  const found = await findRecord(rt, stores, hash, now);
+  const previous = rt.previousHashKey;
+  const found = await findKey(rt, stores, hash, () => (previous && token ? previous.then((k) => hashKey(k, token)) : null), now);
   const tier = found.tier;
   if (!found.record) return fail(invalidKey(), tier);
   const record = rt.revocations.recent.apply(found.record, now);
   const state = keyState(record, now);
   if (state === "revoked") return fail(invalidKey("API key has been revoked"), tier);
   if (state === "expired") return fail(invalidKey("API key has expired"), tier);
+  if (found.viaPrevious) {
+    rehashAfterResponse(rt, stores, { keyId: record.id, from: found.hash, to: hash, version: rt.config.KEY_HASH_SECRET_VERSION }, now);
+  }
   return { ok: true, key: record, tier };
 }

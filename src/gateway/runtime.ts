@@ -17,7 +17,12 @@ import { logLine } from "../log.ts";
  */
 export interface Runtime {
   config: Config;
+  /** HMAC key of KEY_HASH_SECRET (version KEY_HASH_SECRET_VERSION). */
   hashKey: Promise<CryptoKey>;
+  /** HMAC key of KEY_HASH_SECRET_PREVIOUS, tried second while keys are re-hashed on use. */
+  previousHashKey: Promise<CryptoKey> | null;
+  /** Key ids this isolate recently started re-hashing (once per key, not once per request). */
+  rehashes: TtlCache<true>;
   routes: RouteMatcher;
   /** Known key hashes → record (positive cache). */
   keys: TtlCache<AuthRecord>;
@@ -31,6 +36,9 @@ export interface Runtime {
   /** D1's revocation feed as this isolate last read it (revocation within seconds). */
   revocations: RevocationFeed;
 }
+
+/** A re-hash that failed is tried again by the key's next request after this long. */
+const REHASH_RETRY_MS = 60_000;
 
 // Keyed by the env object: one per isolate in production; a test that passes
 // its own env gets a cold runtime of its own.
@@ -52,6 +60,8 @@ function build(env: Bindings): Runtime {
   return {
     config,
     hashKey: importHashKey(config.KEY_HASH_SECRET),
+    previousHashKey: config.KEY_HASH_SECRET_PREVIOUS === undefined ? null : importHashKey(config.KEY_HASH_SECRET_PREVIOUS),
+    rehashes: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, REHASH_RETRY_MS),
     routes,
     keys,
     unknownKeys: new TtlCache(config.NEGATIVE_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS),

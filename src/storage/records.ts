@@ -213,3 +213,37 @@ export async function listEvents(db: SqlDatabase, keyId: string): Promise<KeyEve
     .all<KeyEvent>();
   return results;
 }
+
+/** Active keys (not revoked, not expired at `now`) per KEY_HASH_SECRET version. */
+export async function activeKeysPerSecretVersion(db: SqlDatabase, now: string): Promise<{ version: number; active_keys: number }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT secret_version AS version, COUNT(*) AS active_keys FROM api_keys
+       WHERE (revoked_at IS NULL OR revoked_at > ?) AND (expires_at IS NULL OR expires_at > ?)
+       GROUP BY secret_version ORDER BY secret_version`,
+    )
+    .bind(now, now)
+    .all<{ version: number; active_keys: number }>();
+  return results;
+}
+
+export interface PendingRehash {
+  id: string;
+  organization_id: string;
+  name: string;
+  secret_version: number;
+  last_used_at: string | null;
+}
+
+/** Active keys still hashed under another version than `version`, oldest first. */
+export async function activeKeysNotOnVersion(db: SqlDatabase, version: number, now: string, limit: number): Promise<PendingRehash[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, organization_id, name, secret_version, last_used_at FROM api_keys
+       WHERE secret_version <> ? AND (revoked_at IS NULL OR revoked_at > ?) AND (expires_at IS NULL OR expires_at > ?)
+       ORDER BY created_at, id LIMIT ?`,
+    )
+    .bind(version, now, now, limit)
+    .all<PendingRehash>();
+  return results;
+}
