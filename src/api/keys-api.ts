@@ -112,7 +112,7 @@ const routes = {
 type Ctx = Context<AppEnv>;
 
 /** The lifecycle operations, wired to this isolate's caches and waitUntil. */
-async function storeFor(c: Ctx): Promise<KeyStore> {
+export async function storeFor(c: Ctx): Promise<KeyStore> {
   const rt = c.get("state").runtime;
   return {
     db: c.env.DB,
