@@ -173,6 +173,16 @@ describe("POST /api/v1/secret-scanning/report", () => {
     });
   });
 
+  it("is in the OpenAPI document: public, with its signature headers, body and answer", async () => {
+    const doc = (await (await gatewayWith({}).fetch("/openapi.json")).json()) as {
+      paths: Record<string, Record<string, { security: unknown[]; parameters: { name: string; in: string }[]; responses: Record<string, unknown> }>>;
+    };
+    const op = doc.paths[PATH]!.post!;
+    expect(op.security).toEqual([]);
+    expect(op.parameters.map((p) => `${p.in}:${p.name}`).sort()).toEqual(["header:github-public-key-identifier", "header:github-public-key-signature"]);
+    expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "429"]));
+  });
+
   it("is public POST only: other methods are 405", async () => {
     expect((await gateway().fetch(PATH, { method: "GET" })).status).toBe(405);
   });
