@@ -53,6 +53,9 @@ export async function findKey(
   const hash = await older;
   const second = await lookupHash(rt, stores, hash, now);
   if (!second.record && second.tier === "d1") rt.unknownKeys.set(current, true, now);
+  // Same token, same key: until the re-hash lands, its next requests find it in memory at once
+  // rather than missing under the current hash in KV and D1 each time.
+  if (second.record) rt.keys.set(current, second.record, now);
   return { ...second, viaPrevious: second.record !== null, hash };
 }
 
