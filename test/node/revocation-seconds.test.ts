@@ -37,7 +37,7 @@ beforeAll(async () => {
     vars: { MEMORY_CACHE_TTL_MS: "60000", REVOCATION_MAX_STALENESS_MS: String(STALENESS_MS) },
   });
   await writeFile(join(dir, ".dev.vars"), `KEY_HASH_SECRET=${SECURITY_TEST_HASH_SECRET}\n`);
-});
+}, 180_000);
 
 afterAll(async () => {
   await checker?.close();
@@ -100,7 +100,7 @@ describe("revocation within seconds, across gateway processes", () => {
     const refused = await timeToRefusal(checker, key.key);
     expect(refused.status).toBe(401);
     expect(refused.ms).toBeLessThan(BOUND_MS);
-  });
+  }, 120_000); // the command line starts its own runtime: slow on a loaded machine
 
   it("an idle gateway refuses on its first request after a revocation (it awaits a fresh read)", async () => {
     const org = `org-idle-${process.pid}`;

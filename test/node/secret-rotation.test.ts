@@ -92,7 +92,7 @@ describe("KEY_HASH_SECRET rotation through wrangler dev and the command line", (
     expect(await use(rotated, idle.key)).toBe(200);
     // Never used during the rotation: only the previous secret could have found it.
     expect(await use(rotated, idle2.key)).toBe(401);
-  });
+  }, 240_000); // two gateway starts and two command-line runs: slow on a loaded machine
 
   it("secret-status refuses stray arguments with exit 2", async () => {
     const bad = await keysCli(["secret-status", "--org", "x"]);
