@@ -1,7 +1,13 @@
 import { parseConfig } from "../src/config.ts";
 import { createKey, revokeKey, rotateKey, type CreatedKey, type KeyStore } from "../src/keys/lifecycle.ts";
 import { toKeyObject, type KeyObject } from "../src/keys/object.ts";
-import { findKeyById, listKeysInOrg, type KeyRow } from "../src/storage/records.ts";
+import {
+  activeKeysNotOnVersion,
+  activeKeysPerSecretVersion,
+  findKeyById,
+  listKeysInOrg,
+  type KeyRow,
+} from "../src/storage/records.ts";
 import { parseInvocation, UsageError, USAGE, type Command, type Invocation } from "./lib/cli-args.ts";
 import { LocalStateError, openLocalBindings, readDevVars, resolveDevVars, resolvePersistTo } from "./lib/local-state.ts";
 import { keyStore, localKeyStore } from "./lib/key-store.ts";
@@ -35,9 +41,17 @@ async function openStore(inv: Invocation): Promise<Opened> {
       KEY_HASH_SECRET: secret,
       KV_CACHE_TTL_S: process.env.KV_CACHE_TTL_S,
       TOMBSTONE_REWRITE_DELAY_MS: process.env.TOMBSTONE_REWRITE_DELAY_MS,
+      KEY_HASH_SECRET_VERSION: process.env.KEY_HASH_SECRET_VERSION,
     });
     const loc = { remote: true, env: PRODUCTION_ENV } as const;
-    const store = await keyStore(wranglerD1(loc), wranglerKv(loc), secret, config.KV_CACHE_TTL_S, config.TOMBSTONE_REWRITE_DELAY_MS);
+    const store = await keyStore(
+      wranglerD1(loc),
+      wranglerKv(loc),
+      secret,
+      config.KV_CACHE_TTL_S,
+      config.TOMBSTONE_REWRITE_DELAY_MS,
+      config.KEY_HASH_SECRET_VERSION,
+    );
     return { store, close: async () => {} };
   }
   const devVarsPath = resolveDevVars(inv.devVars);
@@ -89,6 +103,8 @@ async function run(command: Exclude<Command, { name: "help" }>, store: KeyStore)
       const key = await revokeKey(store, await existing(store, command.id), ACTOR);
       return { json: key, text: `Revoked ${key.id} (${key.name}) at ${key.revoked_at}.\n` };
     }
+    case "secret-status":
+      return secretStatus(store);
     case "rotate": {
       const old = await existing(store, command.id);
       const created = await rotateKey(store, old, command.graceSeconds, ACTOR);
@@ -96,6 +112,28 @@ async function run(command: Exclude<Command, { name: "help" }>, store: KeyStore)
       return { json: created, text: createdText(created, `Rotated ${old.id} (it stops ${ends}) into`) };
     }
   }
+}
+
+/**
+ * How far a KEY_HASH_SECRET rotation has got. Keys are re-hashed only when
+ * used (an HMAC cannot be re-made without the key), so this is the list to
+ * wait for, or to ask the owners of, before the previous secret is dropped.
+ */
+async function secretStatus(store: KeyStore): Promise<Output> {
+  const now = new Date().toISOString();
+  const current = store.hashSecretVersion ?? 1;
+  const versions = await activeKeysPerSecretVersion(store.db, now);
+  const pending = await activeKeysNotOnVersion(store.db, current, now, LIST_LIMIT);
+  const json = { current_version: current, versions, pending, previous_secret_droppable: pending.length === 0 };
+  const lines = [
+    `Current KEY_HASH_SECRET_VERSION: ${current}`,
+    ...versions.map((v) => `  version ${v.version}: ${v.active_keys} active key${v.active_keys === 1 ? "" : "s"}`),
+    pending.length === 0
+      ? "Every active key uses the current secret: KEY_HASH_SECRET_PREVIOUS can be removed."
+      : `${pending.length} active key${pending.length === 1 ? "" : "s"} not yet re-hashed (each is re-hashed on its next use):`,
+    ...pending.map((k) => `  ${k.id}  v${k.secret_version}  ${k.organization_id}  ${k.name}  last used ${k.last_used_at ?? "never"}`),
+  ];
+  return { json, text: lines.join("\n") + "\n" };
 }
 
 function createdText(k: CreatedKey, verb: string): string {

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { keysApi } from "./api/keys-api.ts";
+import { REPORT_PATH, reportHandler } from "./api/secret-scanning.ts";
 import { documentGatewayRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } from "./api/openapi.ts";
 import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
 import type { AdmittedState, AppEnv } from "./gateway/context.ts";
@@ -34,6 +35,7 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
 
   app.get("/healthz", (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));
   app.route("/api/v1/api-keys", keysApi());
+  app.post(REPORT_PATH, reportHandler);
   documentGatewayRoutes(app.openAPIRegistry);
   app.get(OPENAPI_PATH, openApiHandler(() => app.getOpenAPI31Document(OPENAPI_CONFIG)));
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { OrgRateLimitsSetting, RateLimitSetting } from "./limits/policy.ts";
+import { isP256PublicKeyPem } from "./crypto/pem.ts";
 
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 const int = (min: number, max: number) =>
@@ -25,15 +26,41 @@ const originUrl = z
     return (u.origin + u.pathname).replace(/\/+$/, "");
   });
 
+const secret = z
+  .string({ error: "is required (a secret of at least 32 bytes)" })
+  .refine((s) => new TextEncoder().encode(s).length >= 32, "must be at least 32 bytes");
+
+/**
+ * `{"<key identifier>": "-----BEGIN PUBLIC KEY-----…"}`: the signers of leaked-key reports.
+ * Checked here as far as a synchronous parse can (an ECDSA P-256 SubjectPublicKeyInfo), so a
+ * wrong key type is a configuration error rather than a report that can never verify.
+ */
+const scanningKeys = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be a JSON object of key identifier → PEM public key" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .record(
+        z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, "key identifiers are 1-128 letters, digits, '.', '_', ':' or '-'"),
+        z.string().refine(isP256PublicKeyPem, "must be an ECDSA P-256 public key in PEM (SPKI)"),
+      )
+      .refine((r) => Object.keys(r).length > 0, "must name at least one public key"),
+  );
+
 /**
  * Every configuration value, with its default (DESIGN §8b). Vars arrive as
  * strings from wrangler.toml; secrets from `wrangler secret put` or `.dev.vars`.
  */
 export const ConfigSchema = z.object({
   ORIGIN_URL: originUrl,
-  KEY_HASH_SECRET: z
-    .string({ error: "is required (a secret of at least 32 bytes)" })
-    .refine((s) => new TextEncoder().encode(s).length >= 32, "must be at least 32 bytes"),
+  KEY_HASH_SECRET: secret,
   FORWARD_AUTHORIZATION: bool.default(false),
   ORIGIN_TIMEOUT_MS: int(1, 600_000).default(30_000),
   ORIGIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
@@ -54,6 +81,34 @@ export const ConfigSchema = z.object({
   // Per-key rate limits (README "Rate limits and quotas"): applied to keys without their own.
   DEFAULT_RATE_LIMIT: RateLimitSetting.default(null),
   ORG_RATE_LIMITS: OrgRateLimitsSetting.default(() => new Map()),
+  // Revocation within seconds (src/auth/revocation-feed.ts): how often an isolate reads the feed in the
+  // background, how old its last read may be before a request awaits a fresh one, and how many recent
+  // revocations it remembers (each one overrides cached records for longer than KV can be stale).
+  REVOCATION_POLL_INTERVAL_MS: int(100, 60_000).default(1_000),
+  REVOCATION_MAX_STALENESS_MS: int(100, 300_000).default(3_000),
+  REVOCATION_SET_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
+  // KEY_HASH_SECRET rotation (src/keys/secrets.ts): the version stored with each hash, and the secret
+  // it replaced, tried second until every active key has been re-hashed on use.
+  KEY_HASH_SECRET_VERSION: int(1, 1_000_000).default(1),
+  KEY_HASH_SECRET_PREVIOUS: secret.optional(),
+  KEY_HASH_SECRET_PREVIOUS_VERSION: int(1, 1_000_000).optional(),
+  // Leaked-key reports (src/api/secret-scanning.ts): key identifier → ECDSA P-256 public key (PEM).
+  SECRET_SCANNING_PUBLIC_KEYS: scanningKeys.optional(),
+  SECRET_SCANNING_MAX_BODY_BYTES: int(1_024, 1_048_576).default(65_536),
+  SECRET_SCANNING_MAX_TOKENS: int(1, 1_000).default(100),
+}).superRefine((c, ctx) => {
+  if (c.REVOCATION_MAX_STALENESS_MS < c.REVOCATION_POLL_INTERVAL_MS) {
+    ctx.addIssue({ code: "custom", path: ["REVOCATION_MAX_STALENESS_MS"], message: "must be at least REVOCATION_POLL_INTERVAL_MS" });
+  }
+  const previous = c.KEY_HASH_SECRET_PREVIOUS !== undefined;
+  if (previous !== (c.KEY_HASH_SECRET_PREVIOUS_VERSION !== undefined)) {
+    ctx.addIssue({ code: "custom", path: ["KEY_HASH_SECRET_PREVIOUS_VERSION"], message: "must be set together with KEY_HASH_SECRET_PREVIOUS" });
+  } else if (previous && c.KEY_HASH_SECRET_PREVIOUS_VERSION === c.KEY_HASH_SECRET_VERSION) {
+    ctx.addIssue({ code: "custom", path: ["KEY_HASH_SECRET_PREVIOUS_VERSION"], message: "must differ from KEY_HASH_SECRET_VERSION" });
+  }
+  if (previous && c.KEY_HASH_SECRET_PREVIOUS === c.KEY_HASH_SECRET) {
+    ctx.addIssue({ code: "custom", path: ["KEY_HASH_SECRET_PREVIOUS"], message: "must differ from KEY_HASH_SECRET" });
+  }
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -44,7 +44,8 @@ export type Command =
   | { name: "list"; org: string; json: boolean }
   | { name: "show"; id: string; json: boolean }
   | { name: "revoke"; id: string; json: boolean }
-  | { name: "rotate"; id: string; graceSeconds: number; json: boolean };
+  | { name: "rotate"; id: string; graceSeconds: number; json: boolean }
+  | { name: "secret-status"; json: boolean };
 
 export interface Invocation {
   command: Command;
@@ -75,6 +76,7 @@ const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
   show: ["json"],
   revoke: ["json"],
   rotate: ["grace", "json"],
+  "secret-status": ["json"],
 };
 const COMMON = ["remote", "persist-to", "dev-vars", "help"];
 
@@ -165,6 +167,8 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
       };
     case "list":
       return { command: { name: "list", org: check(OrgId, required(v.org, "--org")), json }, ...common };
+    case "secret-status":
+      return { command: { name: "secret-status", json }, ...common };
     case "rotate": {
       const graceSeconds = v.grace === undefined ? 0 : parseDuration(v.grace, "--grace");
       if (graceSeconds > MAX_GRACE_SECONDS) throw new UsageError("--grace must be at most 7d");
@@ -194,6 +198,9 @@ Commands:
                         A new key with the same name, scopes, expiry and limits (sharing
                         its rate-limit window and quota); the old one stops
                         now, or after the grace period (at most 7d).
+  secret-status [--json]
+                        Active keys per KEY_HASH_SECRET version, and those not yet re-hashed
+                        under the current one: when none are left, the previous secret can go.
   help                  This text.
 
 Options:

@@ -10,7 +10,7 @@ import type { LocalBindings } from "./local-state.ts";
  */
 export async function localKeyStore(bindings: LocalBindings): Promise<KeyStore> {
   const config = parseConfig(bindings.vars);
-  return keyStore(bindings.db, bindings.kv, config.KEY_HASH_SECRET, config.KV_CACHE_TTL_S, config.TOMBSTONE_REWRITE_DELAY_MS);
+  return keyStore(bindings.db, bindings.kv, config.KEY_HASH_SECRET, config.KV_CACHE_TTL_S, config.TOMBSTONE_REWRITE_DELAY_MS, config.KEY_HASH_SECRET_VERSION);
 }
 
 /** With no waitUntil, a revocation waits `tombstoneRewriteDelayMs` to write its tombstone again. */
@@ -20,6 +20,15 @@ export async function keyStore(
   secret: string,
   kvTtlSeconds: number,
   tombstoneRewriteDelayMs: number,
+  hashSecretVersion = 1,
 ): Promise<KeyStore> {
-  return { db, kv, hashSecret: await importHashKey(secret), kvTtlSeconds, tombstoneRewriteDelayMs, now: () => new Date() };
+  return {
+    db,
+    kv,
+    hashSecret: await importHashKey(secret),
+    hashSecretVersion,
+    kvTtlSeconds,
+    tombstoneRewriteDelayMs,
+    now: () => new Date(),
+  };
 }

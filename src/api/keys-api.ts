@@ -112,12 +112,13 @@ const routes = {
 type Ctx = Context<AppEnv>;
 
 /** The lifecycle operations, wired to this isolate's caches and waitUntil. */
-async function storeFor(c: Ctx): Promise<KeyStore> {
+export async function storeFor(c: Ctx): Promise<KeyStore> {
   const rt = c.get("state").runtime;
   return {
     db: c.env.DB,
     kv: c.env.KEYS_CACHE,
     hashSecret: await rt.hashKey,
+    hashSecretVersion: rt.config.KEY_HASH_SECRET_VERSION,
     kvTtlSeconds: rt.config.KV_CACHE_TTL_S,
     now: () => new Date(),
     evict: (hash) => {

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { STATUS_OF_CODE } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
 import { ErrorEnvelopeSchema, success } from "./schemas.ts";
+import { REPORT_PATH, ReportBody, ReportResult, SIGNATURE_HEADER, SIGNATURE_KEY_ID_HEADER } from "./secret-scanning.ts";
 
 /**
  * GET /openapi.json: the management API as OpenAPI 3.1, generated from the
@@ -12,7 +13,7 @@ import { ErrorEnvelopeSchema, success } from "./schemas.ts";
 export const OPENAPI_PATH = "/openapi.json";
 
 const DESCRIPTION = `The gateway in front of the hiring API: it checks a scoped API key on every request, then forwards it to the hiring API.
-This document describes what the gateway answers itself: API key management under \`/api/v1/api-keys\` and \`/healthz\`.
+This document describes what the gateway answers itself: API key management under \`/api/v1/api-keys\`, leaked-key reports at \`/api/v1/secret-scanning/report\`, and \`/healthz\`.
 
 **Authentication.** Send a key as \`Authorization: Bearer pk_live_…\`. Keys are secrets (the \`pk_\` prefix does not mean publishable).
 A key is shown once, when it is created or rotated; the gateway stores only its HMAC.
@@ -57,6 +58,28 @@ export function documentGatewayRoutes(registry: Registry): void {
         content: { "application/json": { schema: success(z.object({ status: z.literal("ok") })) } },
       },
       500: error,
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: REPORT_PATH,
+    summary: "Report leaked API keys (secret scanners); every reported key that exists is revoked at once",
+    description: `For secret scanners such as GitHub's secret scanning partner program, in its format. Public (no API key): the raw body must be signed with ECDSA P-256 / SHA-256 by a key configured in \`SECRET_SCANNING_PUBLIC_KEYS\`, its identifier in \`Github-Public-Key-Identifier\` and the base64 DER signature in \`Github-Public-Key-Signature\`. A bad or missing signature is 401 and a malformed body 400; either way nothing is revoked. The 200 answer is the scanner's own format (a bare array, not the envelope): per token, whether it is one of this gateway's keys, never which organization's. Each revoked key gets a \`revoked_leaked\` event with the URL.`,
+    security: [],
+    request: {
+      headers: z.object({
+        [SIGNATURE_KEY_ID_HEADER]: z.string().openapi({ description: "Which configured public key signed the body" }),
+        [SIGNATURE_HEADER]: z.string().openapi({ description: "Base64 DER ECDSA P-256 SHA-256 signature of the raw body" }),
+      }),
+      body: { required: true, content: { "application/json": { schema: ReportBody } } },
+    },
+    responses: {
+      200: { description: "One result per reported token, in order", content: { "application/json": { schema: ReportResult } } },
+      400: error,
+      401: error,
+      429: error,
+      500: error,
+      503: error,
     },
   });
 }

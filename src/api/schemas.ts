@@ -146,7 +146,12 @@ export const CreatedKeySchema = KeyObjectSchema.extend({
 }).openapi("CreatedApiKey");
 
 export const EventSchema = z
-  .object({ type: z.enum(["created", "renamed", "rotated", "revoked"]), actor: z.string(), at: z.string() })
+  .object({
+    type: z.enum(["created", "renamed", "rotated", "revoked", "revoked_leaked"]),
+    actor: z.string().openapi({ description: 'The acting key id, "cli", or "secret-scanning" for a leaked-key report' }),
+    at: z.string(),
+    url: z.string().nullable().openapi({ description: "revoked_leaked: where the key was found; null otherwise" }),
+  })
   .openapi("ApiKeyEvent");
 
 export function success<T extends z.ZodType>(data: T) {

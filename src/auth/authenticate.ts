@@ -6,7 +6,8 @@ import type { Runtime } from "../gateway/runtime.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import { readCredential } from "./bearer.ts";
 import { invalidKey, missingKey } from "./challenges.ts";
-import { findRecord, type Stores, type Tier } from "./lookup.ts";
+import { findKey, type Stores, type Tier } from "./lookup.ts";
+import { rehashAfterResponse } from "./rehash.ts";
 import { reportFailure, type SharedFailureCounter } from "./shared-limit.ts";
 
 export interface Authenticated {
@@ -41,9 +42,13 @@ export async function authenticate(
   const token = credential.kind === "token" && isWellFormedKey(credential.token) ? credential.token : null;
   const hash = token === null ? null : await hashKey(await rt.hashKey, token);
 
+  // Only a well-formed key is worth knowing the latest revocations for: refusals cost no D1 read.
+  if (hash !== null) await rt.revocations.ready(stores.db, stores.waitUntil, now);
+
   const retryAfter = rt.failures.retryAfter(client.limiterKey, now);
   if (retryAfter > 0) {
-    const known = hash === null ? undefined : rt.keys.get(hash, now);
+    const cached = hash === null ? undefined : rt.keys.get(hash, now);
+    const known = cached && rt.revocations.recent.apply(cached, now);
     if (known && keyState(known, now) === "active") return { ok: true, key: known, tier: "memory" };
     const error = new GatewayError("rate_limited", "Too many failed authentication attempts; retry later", {
       "retry-after": String(retryAfter),
@@ -59,10 +64,16 @@ export async function authenticate(
   if (credential.kind === "missing") return fail(missingKey(), null);
   if (hash === null) return fail(invalidKey(), null);
 
-  const { record, tier } = await findRecord(rt, stores, hash, now);
-  if (!record) return fail(invalidKey(), tier);
+  const previous = rt.previousHashKey;
+  const found = await findKey(rt, stores, hash, () => (previous && token ? previous.then((k) => hashKey(k, token)) : null), now);
+  const tier = found.tier;
+  if (!found.record) return fail(invalidKey(), tier);
+  const record = rt.revocations.recent.apply(found.record, now);
   const state = keyState(record, now);
   if (state === "revoked") return fail(invalidKey("API key has been revoked"), tier);
   if (state === "expired") return fail(invalidKey("API key has expired"), tier);
+  if (found.viaPrevious) {
+    rehashAfterResponse(rt, stores, { keyId: record.id, from: found.hash, to: hash, version: rt.config.KEY_HASH_SECRET_VERSION }, now);
+  }
   return { ok: true, key: record, tier };
 }

@@ -18,14 +18,51 @@ export interface Found {
   tier: Tier;
 }
 
+/** What a key's hashes under the current and the previous KEY_HASH_SECRET found. */
+export interface FoundKey extends Found {
+  /** Found only under the previous secret (at `hash`): the key is due for re-hashing. */
+  viaPrevious: boolean;
+  hash: string;
+}
+
 /**
  * Isolate memory → KV → D1 (DESIGN §7). A KV fault falls through to D1; a D1
  * fault on a miss is 503, never 401: storage trouble must not look like a bad key.
+ *
+ * During a KEY_HASH_SECRET rotation: the current secret's hash first, then
+ * the previous one's. "Unknown" is cached (under the current hash) only once
+ * both missed in D1, so a key that only the previous secret finds is never
+ * refused from the negative cache.
  */
-export async function findRecord(rt: Runtime, stores: Stores, hash: string, now: number): Promise<Found> {
+export async function findKey(
+  rt: Runtime,
+  stores: Stores,
+  current: string,
+  previous: () => Promise<string> | null,
+  now: number,
+): Promise<FoundKey> {
+  const cached = rt.keys.get(current, now);
+  if (cached) return { record: cached, tier: "memory", viaPrevious: false, hash: current };
+  if (rt.unknownKeys.get(current, now)) return { record: null, tier: "memory", viaPrevious: false, hash: current };
+  const first = await lookupHash(rt, stores, current, now);
+  const older = first.record ? null : previous();
+  if (older === null) {
+    if (!first.record && first.tier === "d1") rt.unknownKeys.set(current, true, now);
+    return { ...first, viaPrevious: false, hash: current };
+  }
+  const hash = await older;
+  const second = await lookupHash(rt, stores, hash, now);
+  if (!second.record && second.tier === "d1") rt.unknownKeys.set(current, true, now);
+  // Same token, same key: until the re-hash lands, its next requests find it in memory at once
+  // rather than missing under the current hash in KV and D1 each time.
+  if (second.record) rt.keys.set(current, second.record, now);
+  return { ...second, viaPrevious: second.record !== null, hash };
+}
+
+/** Memory → KV → D1 for one hash, without the negative cache. */
+async function lookupHash(rt: Runtime, stores: Stores, hash: string, now: number): Promise<Found> {
   const cached = rt.keys.get(hash, now);
   if (cached) return { record: cached, tier: "memory" };
-  if (rt.unknownKeys.get(hash, now)) return { record: null, tier: "memory" };
 
   const fromKv = await readKv(rt, stores.kv, hash);
   if (fromKv) {
@@ -42,10 +79,7 @@ export async function findRecord(rt: Runtime, stores: Stores, hash: string, now:
       "retry-after": "1",
     });
   }
-  if (!row) {
-    rt.unknownKeys.set(hash, true, now);
-    return { record: null, tier: "d1" };
-  }
+  if (!row) return { record: null, tier: "d1" };
   const record = toAuthRecord(row);
   rt.keys.set(hash, record, now);
   stores.waitUntil(

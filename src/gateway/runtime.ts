@@ -1,6 +1,7 @@
 import { parseConfig, type Config } from "../config.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
+import { RevocationFeed, revocationRetentionMs } from "../auth/revocation-feed.ts";
 import { TtlCache } from "../auth/ttl-cache.ts";
 import { GatewayError } from "../errors.ts";
 import { importHashKey } from "../keys/hash.ts";
@@ -17,7 +18,12 @@ import { BlockList } from "../limits/blocks.ts";
  */
 export interface Runtime {
   config: Config;
+  /** HMAC key of KEY_HASH_SECRET (version KEY_HASH_SECRET_VERSION). */
   hashKey: Promise<CryptoKey>;
+  /** HMAC key of KEY_HASH_SECRET_PREVIOUS, tried second while keys are re-hashed on use. */
+  previousHashKey: Promise<CryptoKey> | null;
+  /** Key ids this isolate recently started re-hashing (once per key, not once per request). */
+  rehashes: TtlCache<true>;
   routes: RouteMatcher;
   /** Known key hashes → record (positive cache). */
   keys: TtlCache<AuthRecord>;
@@ -30,7 +36,12 @@ export interface Runtime {
   lastUsedWrites: TtlCache<true>;
   /** Meters their Durable Object refused, until they admit again (the local pre-check). */
   meterBlocks: BlockList;
+  /** D1's revocation feed as this isolate last read it (revocation within seconds). */
+  revocations: RevocationFeed;
 }
+
+/** A re-hash that failed is tried again by the key's next request after this long. */
+const REHASH_RETRY_MS = 60_000;
 
 // Keyed by the env object: one per isolate in production; a test that passes
 // its own env gets a cold runtime of its own.
@@ -39,16 +50,29 @@ const routes = compileRoutes(DEFAULT_ROUTES);
 
 function build(env: Bindings): Runtime {
   const config = parseConfig(env);
+  const keys = new TtlCache<AuthRecord>(config.MEMORY_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS);
+  const revocations = new RevocationFeed(
+    {
+      pollIntervalMs: config.REVOCATION_POLL_INTERVAL_MS,
+      maxStalenessMs: config.REVOCATION_MAX_STALENESS_MS,
+      maxEntries: config.REVOCATION_SET_MAX_ENTRIES,
+      retentionMs: revocationRetentionMs(config),
+    },
+    (hash) => keys.delete(hash),
+  );
   return {
     config,
     hashKey: importHashKey(config.KEY_HASH_SECRET),
+    previousHashKey: config.KEY_HASH_SECRET_PREVIOUS === undefined ? null : importHashKey(config.KEY_HASH_SECRET_PREVIOUS),
+    rehashes: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, REHASH_RETRY_MS),
     routes,
-    keys: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS),
+    keys,
     unknownKeys: new TtlCache(config.NEGATIVE_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS),
     failures: new FailureLimiter(config.AUTH_FAIL_LIMIT, config.AUTH_FAIL_WINDOW_S * 1000, config.AUTH_FAIL_MAX_TRACKED_IPS),
     sharedFailures: sharedCounterOf(env),
     lastUsedWrites: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.LAST_USED_WRITE_INTERVAL_S * 1000),
     meterBlocks: new BlockList(config.MEMORY_CACHE_MAX_ENTRIES),
+    revocations,
   };
 }
 

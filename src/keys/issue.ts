@@ -17,8 +17,16 @@ export interface NewKey {
   meterId?: string | null;
 }
 
-/** A fresh key and the row that stores it: the plaintext is returned once, never stored. */
-export async function mintKey(secret: CryptoKey, input: NewKey, now: Date): Promise<{ row: KeyRow; plaintext: string }> {
+/**
+ * A fresh key and the row that stores it: the plaintext is returned once,
+ * never stored. `secretVersion` names the KEY_HASH_SECRET that `secret` is.
+ */
+export async function mintKey(
+  secret: CryptoKey,
+  input: NewKey,
+  now: Date,
+  secretVersion = 1,
+): Promise<{ row: KeyRow; plaintext: string }> {
   const plaintext = generateKey();
   const row: KeyRow = {
     id: generateKeyId(),
@@ -37,6 +45,7 @@ export async function mintKey(secret: CryptoKey, input: NewKey, now: Date): Prom
     rate_limit_period_s: input.rateLimit?.period_s ?? null,
     monthly_quota: input.monthlyQuota ?? null,
     meter_id: input.meterId ?? null,
+    secret_version: secretVersion,
   };
   return { row, plaintext };
 }

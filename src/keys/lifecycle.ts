@@ -8,6 +8,7 @@ import {
   rotateKeyRow,
   toAuthRecord,
   type KeyRow,
+  type RevocationReason,
 } from "../storage/records.ts";
 import { GatewayError } from "../errors.ts";
 import { mintKey, type NewKey } from "./issue.ts";
@@ -22,6 +23,8 @@ export interface KeyStore {
   db: SqlDatabase;
   kv: KeyValueStore;
   hashSecret: CryptoKey;
+  /** KEY_HASH_SECRET_VERSION: stored with every hash made with `hashSecret`; 1 when absent. */
+  hashSecretVersion?: number;
   kvTtlSeconds: number;
   now(): Date;
   /** Drops a key hash from this isolate's memory caches, if there is one. */
@@ -36,7 +39,7 @@ export type CreatedKey = KeyObject & { key: string };
 
 export async function createKey(store: KeyStore, input: NewKey): Promise<CreatedKey> {
   const now = store.now();
-  const { row, plaintext } = await mintKey(store.hashSecret, input, now);
+  const { row, plaintext } = await mintKey(store.hashSecret, input, now, store.hashSecretVersion);
   await insertKey(store.db, row);
   store.evict?.(row.hash); // a negative-cache entry for this hash would refuse it for a moment
   return { ...toKeyObject(row, now.getTime()), key: plaintext };
@@ -62,9 +65,14 @@ async function propagate(store: KeyStore, org: string, id: string): Promise<KeyR
   return row;
 }
 
-export async function revokeKey(store: KeyStore, row: KeyRow, actor: string): Promise<KeyObject> {
+export async function revokeKey(
+  store: KeyStore,
+  row: KeyRow,
+  actor: string,
+  reason: RevocationReason = { type: "revoked" },
+): Promise<KeyObject> {
   const now = store.now();
-  await revokeKeyRow(store.db, row, actor, now.toISOString());
+  await revokeKeyRow(store.db, row, actor, now.toISOString(), reason);
   const updated = await propagate(store, row.organization_id, row.id);
   return toKeyObject(updated, now.getTime());
 }
@@ -94,6 +102,7 @@ export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: numb
       meterId: old.meter_id ?? old.id,
     },
     now,
+    store.hashSecretVersion,
   );
   await rotateKeyRow(store.db, old, row, new Date(now.getTime() + graceSeconds * 1000).toISOString());
   await propagate(store, old.organization_id, old.id);

@@ -68,6 +68,8 @@ export const DEFAULT_ROUTES: readonly Route[] = z.array(RouteSchema).parse([
   row(["PATCH", "DELETE"], "/api/v1/api-keys/*", ["api_keys:write"], "gateway"),
   row(["POST"], "/api/v1/api-keys/*/rotate", ["api_keys:write"], "gateway"),
   row(READ, "/api/v1/api-keys/*/events", ["api_keys:read"], "gateway"),
+  // Leaked-key reports: public (no API key), authenticated by the scanner's signature instead.
+  { methods: ["POST"], pattern: "/api/v1/secret-scanning/report", scopes: [], access: "public", target: "gateway" },
   ...resourceRoutes(),
   ...bulkRoutes(),
 ]);

@@ -20,6 +20,8 @@ export interface KeyRow {
   rate_limit_period_s: number | null;
   monthly_quota: number | null;
   meter_id: string | null;
+  /** The KEY_HASH_SECRET version that produced `hash` (README "Rotating KEY_HASH_SECRET"). */
+  secret_version: number;
 }
 
 /** What authentication needs of a key: small enough to cache in KV and memory. */
@@ -36,7 +38,7 @@ export interface AuthRecord {
   meter_id?: string | null;
 }
 
-export type EventType = "created" | "renamed" | "rotated" | "revoked";
+export type EventType = "created" | "renamed" | "rotated" | "revoked" | "revoked_leaked";
 
 export function toAuthRecord(row: KeyRow): AuthRecord {
   return {
@@ -71,41 +73,70 @@ export async function insertKey(db: SqlDatabase, row: KeyRow): Promise<void> {
   await db.batch(insertKeyStatements(db, row));
 }
 
+/** Every column of `api_keys`, in one place: the insert is derived from it. */
+const KEY_COLUMNS = [
+  "id",
+  "organization_id",
+  "name",
+  "hash",
+  "display",
+  "scopes",
+  "created_at",
+  "created_by",
+  "expires_at",
+  "revoked_at",
+  "last_used_at",
+  "rotated_from",
+  "rate_limit_limit",
+  "rate_limit_period_s",
+  "monthly_quota",
+  "meter_id",
+  "secret_version",
+] as const satisfies readonly (keyof KeyRow)[];
+
+const INSERT_KEY_SQL = `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) VALUES (${KEY_COLUMNS.map(() => "?").join(", ")})`;
+
 export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
   return [
-    db
-      .prepare(
-        `INSERT INTO api_keys (id, organization_id, name, hash, display, scopes, created_at, created_by,
-           expires_at, revoked_at, last_used_at, rotated_from, rate_limit_limit, rate_limit_period_s, monthly_quota, meter_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(
-        row.id,
-        row.organization_id,
-        row.name,
-        row.hash,
-        row.display,
-        row.scopes,
-        row.created_at,
-        row.created_by,
-        row.expires_at,
-        row.revoked_at,
-        row.last_used_at,
-        row.rotated_from,
-        row.rate_limit_limit,
-        row.rate_limit_period_s,
-        row.monthly_quota,
-        row.meter_id,
-      ),
+    db.prepare(INSERT_KEY_SQL).bind(...KEY_COLUMNS.map((c) => row[c])),
     eventStatement(db, row.id, row.organization_id, "created", row.created_by, row.created_at),
   ];
 }
 
-export function eventStatement(db: SqlDatabase, keyId: string, org: string, type: EventType, actor: string, at: string) {
+export function eventStatement(
+  db: SqlDatabase,
+  keyId: string,
+  org: string,
+  type: EventType,
+  actor: string,
+  at: string,
+  url: string | null = null,
+) {
   return db
-    .prepare("INSERT INTO api_key_events (key_id, organization_id, type, actor, at) VALUES (?, ?, ?, ?, ?)")
-    .bind(keyId, org, type, actor, at);
+    .prepare("INSERT INTO api_key_events (key_id, organization_id, type, actor, at, url) VALUES (?, ?, ?, ?, ?, ?)")
+    .bind(keyId, org, type, actor, at, url);
 }
+
+/**
+ * Appends the key's revocation, as it now stands in api_keys, to the feed
+ * every isolate polls (src/auth/revocation-feed.ts). Runs in the same batch as
+ * the update, after it, so the feed never lags D1. Rows older than a day are
+ * pruned on the way: no isolate needs them (they outlive any cache).
+ */
+export function revocationFeedStatements(db: SqlDatabase, id: string, recordedAt: string) {
+  const pruneBefore = new Date(Date.parse(recordedAt) - FEED_KEEP_MS).toISOString();
+  return [
+    db
+      .prepare(
+        `INSERT INTO key_revocations (key_id, hash, effective_at, recorded_at)
+         SELECT id, hash, revoked_at, ? FROM api_keys WHERE id = ? AND revoked_at IS NOT NULL`,
+      )
+      .bind(recordedAt, id),
+    db.prepare("DELETE FROM key_revocations WHERE recorded_at < ?").bind(pruneBefore),
+  ];
+}
+
+const FEED_KEEP_MS = 24 * 3600 * 1000;
 
 /**
  * Sets `revoked_at` unless an earlier revocation already stands, so repeating a
@@ -158,10 +189,24 @@ export async function renameKey(db: SqlDatabase, row: KeyRow, name: string, acto
   ]);
 }
 
+/** Why a key was revoked: by its owner, or because a secret scanner found it (with where). */
+export type RevocationReason = { type: "revoked" } | { type: "revoked_leaked"; url: string };
+
 /** Records the revocation event only when this call is what revoked the key. */
-export async function revokeKeyRow(db: SqlDatabase, row: KeyRow, actor: string, at: string): Promise<void> {
+export async function revokeKeyRow(
+  db: SqlDatabase,
+  row: KeyRow,
+  actor: string,
+  at: string,
+  reason: RevocationReason = { type: "revoked" },
+): Promise<void> {
   if (row.revoked_at !== null && row.revoked_at <= at) return;
-  await db.batch([revokeStatement(db, row.id, at), eventStatement(db, row.id, row.organization_id, "revoked", actor, at)]);
+  const url = reason.type === "revoked_leaked" ? reason.url : null;
+  await db.batch([
+    revokeStatement(db, row.id, at),
+    eventStatement(db, row.id, row.organization_id, reason.type, actor, at, url),
+    ...revocationFeedStatements(db, row.id, at),
+  ]);
 }
 
 /** The successor and the predecessor's end (now or after a grace period) in one transaction. */
@@ -170,6 +215,8 @@ export async function rotateKeyRow(db: SqlDatabase, old: KeyRow, successor: KeyR
     ...insertKeyStatements(db, successor),
     revokeStatement(db, old.id, oldEndsAt),
     eventStatement(db, old.id, old.organization_id, "rotated", successor.created_by, successor.created_at),
+    // The end of a grace period is a scheduled revocation: isolates learn of it now.
+    ...revocationFeedStatements(db, old.id, successor.created_at),
   ]);
 }
 
@@ -177,12 +224,48 @@ export interface KeyEvent {
   type: EventType;
   actor: string;
   at: string;
+  /** revoked_leaked: where the secret scanner found the key; null otherwise. */
+  url: string | null;
 }
 
 export async function listEvents(db: SqlDatabase, keyId: string): Promise<KeyEvent[]> {
   const { results } = await db
-    .prepare("SELECT type, actor, at FROM api_key_events WHERE key_id = ? ORDER BY seq")
+    .prepare("SELECT type, actor, at, url FROM api_key_events WHERE key_id = ? ORDER BY seq")
     .bind(keyId)
     .all<KeyEvent>();
+  return results;
+}
+
+/** Active keys (not revoked, not expired at `now`) per KEY_HASH_SECRET version. */
+export async function activeKeysPerSecretVersion(db: SqlDatabase, now: string): Promise<{ version: number; active_keys: number }[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT secret_version AS version, COUNT(*) AS active_keys FROM api_keys
+       WHERE (revoked_at IS NULL OR revoked_at > ?) AND (expires_at IS NULL OR expires_at > ?)
+       GROUP BY secret_version ORDER BY secret_version`,
+    )
+    .bind(now, now)
+    .all<{ version: number; active_keys: number }>();
+  return results;
+}
+
+export interface PendingRehash {
+  id: string;
+  organization_id: string;
+  name: string;
+  secret_version: number;
+  last_used_at: string | null;
+}
+
+/** Active keys still hashed under another version than `version`, oldest first. */
+export async function activeKeysNotOnVersion(db: SqlDatabase, version: number, now: string, limit: number): Promise<PendingRehash[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, organization_id, name, secret_version, last_used_at FROM api_keys
+       WHERE secret_version <> ? AND (revoked_at IS NULL OR revoked_at > ?) AND (expires_at IS NULL OR expires_at > ?)
+       ORDER BY created_at, id LIMIT ?`,
+    )
+    .bind(version, now, now, limit)
+    .all<PendingRehash>();
   return results;
 }

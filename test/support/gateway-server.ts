@@ -35,6 +35,11 @@ export interface GatewayOptions {
   rateLimitBinding?: { limit: number; period: 10 | 60 };
   /** Skip the D1 migrations: every D1 query then fails for real ("no such table"). */
   withoutMigrations?: boolean;
+  /**
+   * Local D1/KV state (a `--persist-to` directory: `v3` is appended) shared with other gateways (several processes on one state, as
+   * several isolates on Cloudflare share D1 and KV); kept on close. Default: a fresh temporary one.
+   */
+  persistTo?: string;
 }
 
 export interface TestKey {
@@ -100,7 +105,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     bindings,
     dev: {
       server: { hostname: "127.0.0.1", port: 0 },
-      persist: join(stateDir, "state"),
+      persist: opts.persistTo ?? join(stateDir, "state"),
       inspector: false,
       watch: false,
       logLevel: "none",

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { KEY_PATTERN } from "../../src/keys/format.ts";
 import type { KeyObject } from "../../src/keys/object.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
-import { call, captureLogs, createKey, envelope, gatewayWith, unique } from "./helpers.ts";
+import { call, captureLogs, createKey, envelope, gatewayWith, unique, withOutage } from "./helpers.ts";
 
 /** DESIGN §8: the management API, over HTTP through the Worker. */
 type KeyObj = KeyObject & { key?: string };
@@ -345,10 +345,14 @@ describe("the second tombstone write", () => {
     // What an isolate that read D1 just before the revocation would write back into KV.
     const stale = { id: created.data.id, organization_id: org, hash, scopes: ["jobs:read"], expires_at: null, revoked_at: null };
     await env.KEYS_CACHE.put(kvKeyOf(hash), JSON.stringify(stale));
-    expect((await gatewayWith({}).fetch("/api/v1/jobs", { key: created.data.key })).status).toBe(200);
+    // KV alone, as an isolate sees it while it cannot read the revocation feed (D1 down), would resurrect the key.
+    const kvOnly = () => gatewayWith({ DB: withOutage(env.DB, { down: true }) });
+    expect((await kvOnly().fetch("/api/v1/jobs", { key: created.data.key })).status).toBe(200);
 
     await gw.settle(); // includes the rewrite, TOMBSTONE_REWRITE_DELAY_MS later
     expect(await env.KEYS_CACHE.get(kvKeyOf(hash), "json")).toMatchObject({ revoked_at: expect.any(String) });
+    expect((await kvOnly().fetch("/api/v1/jobs", { key: created.data.key })).status).toBe(401);
+    // With the feed readable, the stale entry never mattered: a cold isolate refuses the key either way.
     expect((await gatewayWith({}).fetch("/api/v1/jobs", { key: created.data.key })).status).toBe(401);
   });
 });
