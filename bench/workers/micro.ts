@@ -174,6 +174,48 @@ async function run(env: Bindings, ctx: ExecutionContext, key: string, n: number)
   steps.helloResponse = timeSync(n, () => new Response("hello"));
   steps.isoTimestamp = timeSync(n, () => new Date(now).toISOString());
 
+  // Alternatives for the responses and headers the gateway builds (what each way costs in this runtime).
+  const envelope401 = JSON.stringify({ success: false, data: null, errors: [{ code: "unauthorized", message: "Missing API key" }] });
+  const ownHeaders = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+  const www = 'Bearer realm="api"';
+  const rid = logFields.request_id;
+  const prebuiltHeaders = new Headers({ ...ownHeaders, "www-authenticate": www });
+  const prebuiltPairs: [string, string][] = [...Object.entries(ownHeaders), ["www-authenticate", www]];
+  steps.altResponseObjectThenSet = timeSync(n, () => {
+    const r = new Response(envelope401, { status: 401, headers: { ...ownHeaders, "www-authenticate": www } });
+    r.headers.set("x-request-id", rid);
+    return r;
+  });
+  steps.altResponseObjectWithId = timeSync(n, () => new Response(envelope401, { status: 401, headers: { ...ownHeaders, "www-authenticate": www, "x-request-id": rid } }));
+  steps.altResponsePairsWithId = timeSync(n, () => new Response(envelope401, { status: 401, headers: [...prebuiltPairs, ["x-request-id", rid]] }));
+  steps.altResponseHeadersObjThenSet = timeSync(n, () => {
+    const r = new Response(envelope401, { status: 401, headers: prebuiltHeaders });
+    r.headers.set("x-request-id", rid);
+    return r;
+  });
+  steps.altResponseNoHeaders = timeSync(n, () => new Response(envelope401, { status: 401 }));
+  steps.altGatewayError = timeSync(n, () => missingKey());
+  steps.altHeadersCopy = timeSync(n, () => new Headers(headers));
+  steps.altHeadersIterate = timeSync(n, () => {
+    let c = 0;
+    for (const [k] of headers) c += k.length;
+    return c;
+  });
+  steps.altHeadersCopyDelete = timeSync(n, () => {
+    const h = new Headers(headers);
+    for (const k of ["authorization", "cf-connecting-ip", "cf-ray", "x-forwarded-proto", "host"]) h.delete(k);
+    for (const k of ["x-api-key-id", "x-organization-id", "x-api-key-scopes", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]) h.set(k, "v");
+    return h;
+  });
+  steps.altHeadersKeys = timeSync(n, () => [...headers.keys()].length);
+  steps.altAbortTimer = timeSync(n, () => {
+    const c = new AbortController();
+    const t = setTimeout(() => c.abort(), 30_000);
+    clearTimeout(t);
+    return c;
+  });
+  steps.altNewRequestFromRequest = timeSync(n, () => new Request(URL_GET, { method: "GET", headers, redirect: "manual" }));
+
   // Whole pipeline for the responses the gateway makes itself (no I/O once warm),
   // through the Worker's own entry point (src/index.ts): Hono, validation, routing,
   // authentication, the error envelope and the log line.
