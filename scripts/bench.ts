@@ -42,6 +42,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --seq N            requests per row of the one-at-a-time latency table (default 200; 0 skips)
   --stream MIB_LIST  body sizes for the streaming memory check, one request at a time (default 1,16,128; 0 skips)
   --micro N          iterations per step of the in-workerd CPU micro-benchmark (default 20000; 0 skips)
+  --micro-cpu LIST   per-step CPU from /proc: workerd's CPU time around each named micro step (e.g.
+                     errorEnvelopeResponse,missingKey401; "all" for every step), one step per call, N = --micro;
+                     steadier than the in-worker clock on a busy machine (that clock only sees wall time)
   --profile          also run bench-only gateway variants (pieces removed) against row 3 / 6a
   --variants LIST    implies --profile: only these variants (e.g. gw-base,gw-nolog; "floors" adds the
                      pass-through + forward() / + log line rows); see scripts/bench/variants.ts
@@ -63,6 +66,7 @@ interface Options {
   rows: Set<string> | null;
   seq: number;
   micro: number;
+  microCpu: string[] | null;
   streamSizesMiB: number[];
   profile: boolean;
   variants: Set<string> | null;
@@ -84,6 +88,7 @@ function parseArgs(argv: readonly string[]): Options | "help" {
     rows: null,
     seq: 200,
     micro: 20_000,
+    microCpu: null,
     streamSizesMiB: [1, 16, 128],
     profile: false,
     variants: null,
@@ -151,6 +156,12 @@ function parseArgs(argv: readonly string[]): Options | "help" {
       case "--runs":
         o.runs = int(flag, value(), 1, 20);
         break;
+      case "--micro-cpu": {
+        const v = value();
+        if (!v) throw new UsageError("--micro-cpu needs step names or all");
+        o.microCpu = v.split(",").map((x) => x.trim()).filter(Boolean);
+        break;
+      }
       case "--profile":
         o.profile = true;
         break;
@@ -692,12 +703,40 @@ async function main(): Promise<void> {
 
     // CPU cost of each step of the hot path, measured inside workerd.
     let micro: Record<string, unknown> | null = null;
-    if (o.micro > 0) {
+    if (o.micro > 0 && (o.microCpu === null || o.microCpu.includes("all"))) {
       log("micro: CPU per step inside workerd…");
       const { url, headers } = urlOf("micro", `/run?n=${o.micro}`);
-      const res = await httpRequest(url, { headers: { ...headers, "x-bench-key": seeded.main } });
+      const res = await httpRequest(url, { headers: { ...headers, "x-bench-key": seeded.main }, timeoutMs: 900_000 });
       micro = JSON.parse(res.body.toString("utf8")) as Record<string, unknown>;
       if (res.status !== 200) throw new Error(`micro-benchmark failed: ${res.body.toString("utf8")}`);
+    }
+    let microCpu: Record<string, number | string> | null = null;
+    if (o.microCpu && o.micro > 0) {
+      log("micro-cpu: workerd CPU time (/proc) around each step…");
+      const names =
+        o.microCpu.includes("all") && micro
+          ? [...Object.keys((micro.stepsMicroseconds as object | undefined) ?? {}), ...Object.keys((micro.pipelineMicroseconds as object | undefined) ?? {}), "consoleLog"]
+          : o.microCpu;
+      const callOnly = async (only: string): Promise<number> => {
+        const { url, headers } = urlOf("micro", `/run?n=${o.micro}&only=${encodeURIComponent(only)}`);
+        const c0 = cpuMs(workerdPid);
+        const res = await httpRequest(url, { headers: { ...headers, "x-bench-key": seeded.main }, timeoutMs: 900_000 });
+        const c1 = cpuMs(workerdPid);
+        if (res.status !== 200) throw new Error(`micro-cpu ${only}: ${res.body.toString("utf8")}`);
+        return c0 === null || c1 === null ? NaN : c1 - c0;
+      };
+      const setup = Math.min(await callOnly("__none__"), await callOnly("__none__"));
+      microCpu = { setupMs: setup };
+      const pipelineNames = new Set(["missingKey401", "malformedKey401", "unknownKey401", "missingScope403", "noRoute404", "healthz200", "helloLogFloor"]);
+      for (const name of names) {
+        // The calls micro.ts makes: warm-up, then 10 batches (pipelines and the log line use n / 10).
+        const iterations = pipelineNames.has(name) || name === "consoleLog" ? Math.max(200, Math.floor(o.micro / 10)) : o.micro;
+        const warm = pipelineNames.has(name) ? Math.min(200, iterations) + 1 : Math.min(1000, iterations);
+        const calls = warm + 10 * Math.max(1, Math.floor(iterations / 10));
+        const ms = await callOnly(name);
+        microCpu[name] = ((ms - setup) * 1000) / calls;
+        log(`  ${name}: ${(microCpu[name] as number).toFixed(2)} µs CPU per call`);
+      }
     }
 
     const rssAtEnd = rssMiB(workerdPid);
@@ -770,6 +809,7 @@ async function main(): Promise<void> {
       streaming,
       sequential,
       micro,
+      microCpu,
       memory: {
         workerdRssMiBAtStart: rssAtStart,
         workerdRssMiBAtEnd: rssAtEnd,

@@ -59,6 +59,8 @@ export interface Report {
   streaming: StreamCheck[];
   sequential: SequentialResult[];
   micro: Record<string, unknown> | null;
+  /** `--micro-cpu`: workerd CPU µs per call of single steps, from /proc (setupMs: one call's fixed cost). */
+  microCpu?: Record<string, number | string> | null;
   memory: Record<string, number | null>;
   workerLogLines: number;
   workerErrors: string[];
@@ -218,6 +220,11 @@ export function formatReport(r: Report): string {
       );
       out.push(`console.log of one log line: ${num(micro.consoleLogLineMicroseconds, 2)} µs`);
     }
+  }
+  if (r.microCpu) {
+    out.push("");
+    out.push("CPU per step from /proc (--micro-cpu; workerd CPU time around one step, minus a call's setup, per call):");
+    out.push(table(["step", "µs CPU"], Object.entries(r.microCpu).filter(([k]) => k !== "setupMs").map(([k, v]) => [k, typeof v === "number" ? num(v, 2) : v]), new Set([1])));
   }
   if (r.streaming.length > 0) {
     out.push("");
