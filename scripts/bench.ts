@@ -25,6 +25,7 @@ import { PROJECT_DIR } from "./lib/local-state.ts";
  *
  *   npm run bench -- [--duration 8] [--warmup 2] [--connections 10] [--loadgen auto|wrk|autocannon]
  *                    [--via entry|direct] [--rows 1,2,2b,3] [--profile] [--cpu-profile 3,6a] [--out FILE]
+ *                    [--runs N] [--micro-cpu STEP,…]
  */
 
 const USAGE = `Usage: npm run bench -- [options]
