@@ -1,7 +1,8 @@
 /**
- * Profile-only floor (`--profile`): the pass-through plus one JSON log line
- * per request, shaped like the gateway's (src/log.ts). The difference to
- * row 2 is what one console.log line costs in this runtime.
+ * Bench row 2L: the pass-through plus the same one-line JSON log per request
+ * the gateway writes (DESIGN §10), built the plain way
+ * (`console.log(JSON.stringify({...}))`). The fair floor for proxying with a
+ * log line; the difference to row 2 is what one log line costs any Worker here.
  */
 interface PassthroughEnv {
   ORIGIN_URL: string;

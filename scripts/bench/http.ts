@@ -3,7 +3,7 @@ import { request } from "node:http";
 /** One request from the bench host (node:http, so a Host header can be set), body read whole. */
 export function httpRequest(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string },
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string; timeoutMs?: number },
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
@@ -22,7 +22,7 @@ export function httpRequest(
         res.on("error", reject);
       },
     );
-    req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${url}`)));
+    req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy(new Error(`timeout: ${url}`)));
     req.on("error", reject);
     req.end(options.body);
   });

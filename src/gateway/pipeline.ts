@@ -4,7 +4,7 @@ import { clientAddress } from "../auth/client-ip.ts";
 import { missingScopes } from "../auth/scopes.ts";
 import type { Bindings } from "../env.ts";
 import { errorResponse, GatewayError } from "../errors.ts";
-import { errorText, logLine } from "../log.ts";
+import { errorText, logLine, logRequestLine } from "../log.ts";
 import { meter } from "../limits/meter.ts";
 import { limitsFor, meterIdOf } from "../limits/policy.ts";
 import { originRequestHeaders } from "../proxy/headers.ts";
@@ -35,12 +35,13 @@ export async function handleRequest(
   try {
     const admitted = await admit(request, env, ctx, state);
     res = admitted instanceof Response ? admitted : await gatewayHandler(request, env, ctx, admitted);
+    res.headers.set("x-request-id", state.requestId);
   } catch (err) {
     state.outcome = err instanceof GatewayError ? err.code : "internal_error";
     if (!(err instanceof GatewayError)) logLine({ level: "error", event: "unhandled", request_id: state.requestId, error: errorText(err) });
-    res = errorResponse(err);
+    // The envelope is built with X-Request-Id among its headers.
+    res = errorResponse(err, state.requestId);
   }
-  res.headers.set("x-request-id", state.requestId);
   // Every response to a limited key, proxied or the gateway's own, says where its limits stand.
   if (state.limitHeaders) for (const [name, value] of state.limitHeaders) res.headers.set(name, value);
   logRequest(request.method, state, res.status);
@@ -48,7 +49,7 @@ export async function handleRequest(
 }
 
 function logRequest(method: string, state: RequestState, status: number): void {
-  logLine({
+  logRequestLine({
     request_id: state.requestId,
     key_id: state.auth?.key.id ?? null,
     organization_id: state.auth?.key.organization_id ?? null,
@@ -104,13 +105,13 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
 }
 
 function originHeaders(request: Request, rt: Runtime, key: NonNullable<RequestState["auth"]>["key"], requestId: string, clientIp: string): Headers {
-  const url = new URL(request.url);
+  const { proto, host } = schemeAndHost(request.url);
   return originRequestHeaders(request.headers, {
     key,
     requestId,
     clientIp,
-    proto: url.protocol.slice(0, -1),
-    host: url.host,
+    proto,
+    host,
     forwardAuthorization: rt.config.FORWARD_AUTHORIZATION,
     originToken: rt.config.ORIGIN_TOKEN,
   });
@@ -127,6 +128,20 @@ async function meterKey(rt: Runtime, env: Bindings, state: RequestState, key: Au
   const metered = await meter(rt.meterBlocks, env.KEY_METER, meterIdOf(key), limits, now);
   state.limitHeaders = metered.headers;
   if (metered.refusal) throw metered.refusal;
+}
+
+/**
+ * `new URL(url)`'s protocol (without ":") and host, read off the string: the
+ * runtime hands the Worker `request.url` already parsed and serialized, so
+ * scheme and host are its first two parts. Anything else (userinfo) takes the parser.
+ */
+function schemeAndHost(url: string): { proto: string; host: string } {
+  const colon = url.indexOf("://");
+  const hostEnd = url.indexOf("/", colon + 3);
+  const host = url.slice(colon + 3, hostEnd === -1 ? url.length : hostEnd);
+  if (colon > 0 && !host.includes("@")) return { proto: url.slice(0, colon), host };
+  const parsed = new URL(url);
+  return { proto: parsed.protocol.slice(0, -1), host: parsed.host };
 }
 
 /** At most once per interval per key and isolate, after the response: never on the hot path. */

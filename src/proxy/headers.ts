@@ -64,17 +64,22 @@ function isStripped(name: string, connectionListed: ReadonlySet<string> | null):
   return connectionListed !== null && connectionListed.has(name);
 }
 
-/** The headers the origin receives: the client's, minus anything it could spoof, plus the gateway's. */
+/**
+ * The headers the origin receives: the client's, minus anything it could spoof, plus the gateway's.
+ * `forEach`, not `for … of`: the runtime then makes no iterator result and [name, value] array per
+ * header (bench --micro-cpu: 3.6 against 7.6 µs for the same walk). Copying all headers and deleting
+ * the stripped ones measured no cheaper than appending the kept ones.
+ */
 export function originRequestHeaders(incoming: Headers, id: ForwardIdentity): Headers {
   const connection = incoming.get("connection");
   const connectionListed =
     connection === null ? null : new Set(connection.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean));
   const out = new Headers();
-  for (const [name, value] of incoming) {
-    if (isStripped(name, connectionListed)) continue;
-    if (name === "authorization" && !id.forwardAuthorization) continue;
+  incoming.forEach((value, name) => {
+    if (isStripped(name, connectionListed)) return;
+    if (name === "authorization" && !id.forwardAuthorization) return;
     out.append(name, value);
-  }
+  });
   out.set("x-api-key-id", id.key.id);
   out.set("x-organization-id", id.key.organization_id);
   out.set("x-api-key-scopes", id.key.scopes.join(" "));

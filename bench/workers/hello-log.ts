@@ -1,0 +1,30 @@
+/**
+ * Bench row 2bL: the hello-world Worker plus the same one-line JSON log per
+ * request the gateway writes (DESIGN §10), built the plain way
+ * (`console.log(JSON.stringify({...}))`). The fair floor for refusals, which
+ * must log: row 2b minus what logging costs any Worker in this runtime.
+ */
+const BODY = JSON.stringify({ success: true, data: { status: "ok" }, errors: [] });
+const HEADERS = { "content-type": "application/json; charset=utf-8" };
+
+export default {
+  fetch(request: Request): Response {
+    const started = performance.now();
+    const res = new Response(BODY, { headers: HEADERS });
+    console.log(
+      JSON.stringify({
+        request_id: crypto.randomUUID(),
+        key_id: null,
+        organization_id: null,
+        method: request.method,
+        route: "/api/v1/candidates/**",
+        scopes_required: ["candidates:read"],
+        outcome: "unauthorized",
+        status: res.status,
+        cache_tier: null,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      }),
+    );
+    return res;
+  },
+} satisfies ExportedHandler;
