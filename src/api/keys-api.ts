@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { checkAllowlist } from "../auth/cidr.ts";
 import { scopesBeyond } from "../auth/scopes.ts";
 import { GatewayError, STATUS_OF_CODE, successEnvelope, OWN_RESPONSE_HEADERS } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
@@ -150,6 +151,14 @@ function refuseBeyond(c: Ctx, wanted: readonly string[], action: string): void {
   }
 }
 
+/** The schema has checked the list; this gives the one spelling that is stored. */
+function canonicalAllowlist(list: string[] | null | undefined): string[] | null {
+  if (!list) return null;
+  const checked = checkAllowlist(list);
+  if (!checked.ok) throw new GatewayError("invalid_request", "allowed_cidrs: invalid");
+  return checked.canonical;
+}
+
 const ok = <T>(c: Ctx, data: T, status: 200 | 201 = 200) => c.json(successEnvelope(data), status, OWN_RESPONSE_HEADERS);
 
 export function keysApi() {
@@ -175,6 +184,7 @@ export function keysApi() {
       scopes: input.scopes,
       expiresAt: input.expires_at ? new Date(input.expires_at).toISOString() : null,
       actor: caller(c).id,
+      allowedCidrs: canonicalAllowlist(input.allowed_cidrs),
     });
     return ok(c, created, 201);
   });

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { checkAllowlist, MAX_ALLOWED_CIDRS } from "../auth/cidr.ts";
 import { ALL_SCOPES, SCOPE_CATALOG } from "../auth/scopes.ts";
 import { ErrorCode } from "../errors.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
@@ -26,6 +27,19 @@ export const Scope = z
   .refine((s) => ALL_SCOPES.has(s), { error: (i) => `unknown scope "${String(i.input)}"; valid scopes: ${VALID_SCOPES}` })
   .openapi({ enum: SCOPE_CATALOG.map((s) => s.scope), example: "candidates:read" });
 
+/** Validated here and canonicalised by the handler with the same checkAllowlist. */
+export const AllowedCidrs = z
+  .array(z.string())
+  .superRefine((list, ctx) => {
+    const checked = checkAllowlist(list);
+    if (checked.ok) return;
+    for (const issue of checked.issues) ctx.addIssue({ code: "custom", path: issue.index < 0 ? [] : [issue.index], message: issue.message });
+  })
+  .openapi({
+    description: `IPv4 and IPv6 CIDR blocks (1 to ${MAX_ALLOWED_CIDRS}) the key may be used from; a bare address means /32 or /128. Host bits must be zero. Omit or null: any address. Fixed at creation.`,
+    example: ["203.0.113.0/24", "2001:db8::/32"],
+  });
+
 const IsoTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" });
 
 export const CreateKeyBody = z
@@ -39,18 +53,24 @@ export const CreateKeyBody = z
     expires_at: IsoTime.nullable()
       .optional()
       .openapi({ description: "When the key stops working (UTC). Omit or null: it never expires." }),
+    allowed_cidrs: AllowedCidrs.nullable().optional(),
   })
   .openapi("CreateKeyRequest");
 
 export const SCOPES_IMMUTABLE =
   "scopes are immutable: create a new key with the scopes you want, then revoke this one";
 
+export const ALLOWED_CIDRS_IMMUTABLE =
+  "allowed_cidrs is immutable: create a new key with the allowlist you want, then revoke this one";
+
+const IMMUTABLE: Record<string, string> = { scopes: SCOPES_IMMUTABLE, allowed_cidrs: ALLOWED_CIDRS_IMMUTABLE };
+
 export const RenameKeyBody = z
   .looseObject({ name: KeyName })
   .superRefine((body, ctx) => {
     for (const k of Object.keys(body)) {
       if (k === "name") continue;
-      ctx.addIssue({ code: "custom", path: [k], message: k === "scopes" ? SCOPES_IMMUTABLE : `unknown field "${k}"; only name can change` });
+      ctx.addIssue({ code: "custom", path: [k], message: IMMUTABLE[k] ?? `unknown field "${k}"; only name can change` });
     }
   })
   .openapi("RenameKeyRequest");
@@ -95,6 +115,10 @@ export const KeyObjectSchema = z
     expires_at: z.string().nullable(),
     revoked_at: z.string().nullable().openapi({ description: "In the future while a rotation grace period runs" }),
     rotated_from: z.string().nullable(),
+    allowed_cidrs: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "CIDR blocks the key may be used from (canonical form); null: any address" }),
   })
   .openapi("ApiKey");
 

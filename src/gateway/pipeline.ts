@@ -1,3 +1,4 @@
+import { assertClientAllowed } from "../auth/allowlist.ts";
 import { authenticate } from "../auth/authenticate.ts";
 import { insufficientScope } from "../auth/challenges.ts";
 import { clientAddress } from "../auth/client-ip.ts";
@@ -86,6 +87,7 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
     state.cacheTier = auth.tier;
     if (!auth.ok) throw auth.error;
     state.auth = auth;
+    assertClientAllowed(auth.key, client.ip);
     const missing = missingScopes(auth.key.scopes, route.scopes);
     if (missing.length > 0) throw insufficientScope(missing);
     noteLastUsed(rt, env, ctx, auth.key.id, now);

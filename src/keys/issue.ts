@@ -10,6 +10,8 @@ export interface NewKey {
   expiresAt: string | null;
   actor: string;
   rotatedFrom?: string | null;
+  /** Canonical CIDR blocks (checkAllowlist); null or absent: any address. */
+  allowedCidrs?: readonly string[] | null;
 }
 
 /** A fresh key and the row that stores it: the plaintext is returned once, never stored. */
@@ -28,6 +30,7 @@ export async function mintKey(secret: CryptoKey, input: NewKey, now: Date): Prom
     revoked_at: null,
     last_used_at: null,
     rotated_from: input.rotatedFrom ?? null,
+    allowed_cidrs: input.allowedCidrs ? JSON.stringify(input.allowedCidrs) : null,
   };
   return { row, plaintext };
 }

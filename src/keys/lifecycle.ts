@@ -87,6 +87,7 @@ export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: numb
       expiresAt: old.expires_at,
       actor,
       rotatedFrom: old.id,
+      allowedCidrs: old.allowed_cidrs === null ? null : (JSON.parse(old.allowed_cidrs) as string[]),
     },
     now,
   );

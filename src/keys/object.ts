@@ -15,6 +15,8 @@ export interface KeyObject {
   expires_at: string | null;
   revoked_at: string | null;
   rotated_from: string | null;
+  /** CIDR blocks the key works from (canonical form); null: any address. */
+  allowed_cidrs: string[] | null;
 }
 
 export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
@@ -31,5 +33,6 @@ export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,
     rotated_from: row.rotated_from,
+    allowed_cidrs: row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]),
   };
 }

@@ -14,6 +14,8 @@ export interface KeyRow {
   revoked_at: string | null;
   last_used_at: string | null;
   rotated_from: string | null;
+  /** JSON array of canonical CIDR blocks, or null: every address (migration 0005). */
+  allowed_cidrs: string | null;
 }
 
 /** What authentication needs of a key: small enough to cache in KV and memory. */
@@ -24,6 +26,8 @@ export interface AuthRecord {
   scopes: string[];
   expires_at: string | null;
   revoked_at: string | null;
+  /** Canonical CIDR blocks the key may be used from; null: anywhere. */
+  allowed_cidrs: string[] | null;
 }
 
 export type EventType = "created" | "renamed" | "rotated" | "revoked";
@@ -36,6 +40,7 @@ export function toAuthRecord(row: KeyRow): AuthRecord {
     scopes: JSON.parse(row.scopes) as string[],
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,
+    allowed_cidrs: row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]),
   };
 }
 
@@ -57,8 +62,8 @@ export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
     db
       .prepare(
         `INSERT INTO api_keys (id, organization_id, name, hash, display, scopes, created_at, created_by,
-           expires_at, revoked_at, last_used_at, rotated_from)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           expires_at, revoked_at, last_used_at, rotated_from, allowed_cidrs)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .bind(
         row.id,
@@ -73,6 +78,7 @@ export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
         row.revoked_at,
         row.last_used_at,
         row.rotated_from,
+        row.allowed_cidrs,
       ),
     eventStatement(db, row.id, row.organization_id, "created", row.created_by, row.created_at),
   ];

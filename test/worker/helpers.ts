@@ -18,7 +18,7 @@ export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-
 /** Inserts a key straight into the real local D1, as the management API would. */
 export async function createKey(
   scopes: string[],
-  opts: { org?: string; expiresAt?: string | null; name?: string } = {},
+  opts: { org?: string; expiresAt?: string | null; name?: string; allowedCidrs?: string[] | null } = {},
 ): Promise<TestKey> {
   const secret = await importHashKey(env.KEY_HASH_SECRET);
   const { row, plaintext } = await mintKey(
@@ -29,6 +29,7 @@ export async function createKey(
       scopes,
       expiresAt: opts.expiresAt ?? null,
       actor: "cli",
+      allowedCidrs: opts.allowedCidrs ?? null,
     },
     new Date(),
   );
