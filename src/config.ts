@@ -50,6 +50,16 @@ export const ConfigSchema = z.object({
   MAX_REQUEST_LINE_BYTES: int(256, 65_536).default(8_192),
   // All request headers, names and values, as the gateway would copy them to the origin.
   MAX_HEADER_BYTES: int(1_024, 131_072).default(32_768),
+  // Usage counting (src/usage/): where counts are written and read.
+  USAGE_STORE: z.enum(["d1", "analytics_engine"]).default("d1"),
+  // D1 store: the least time between two batched writes of one isolate's counts.
+  USAGE_FLUSH_INTERVAL_MS: int(0, 60_000).default(1_000),
+  // Analytics Engine store: the dataset the USAGE binding writes, for the SQL API's FROM.
+  USAGE_DATASET: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a dataset name (letters, digits, _)").default("gateway_usage"),
+  ANALYTICS_ACCOUNT_ID: z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-character Cloudflare account id").optional(),
+  ANALYTICS_API_TOKEN: z.string().min(20, "must be at least 20 characters").optional(),
+  // Overrides the SQL API address built from ANALYTICS_ACCOUNT_ID (tests point it at a local stand-in).
+  ANALYTICS_SQL_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { checkAllowlist } from "../../src/auth/cidr.ts";
 import { ALL_SCOPES } from "../../src/auth/scopes.ts";
 import { KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
 
@@ -30,7 +31,7 @@ const KeyId = z.string().regex(/^key_[0-9A-Za-z]{20}$/, "the key id looks like k
 
 export type Command =
   | { name: "help" }
-  | { name: "create"; org: string; keyName: string; scopes: string[]; expiresAt: string | null; json: boolean }
+  | { name: "create"; org: string; keyName: string; scopes: string[]; expiresAt: string | null; allowedCidrs: string[] | null; json: boolean }
   | { name: "list"; org: string; json: boolean }
   | { name: "show"; id: string; json: boolean }
   | { name: "revoke"; id: string; json: boolean }
@@ -49,6 +50,7 @@ const OPTIONS = {
   scopes: { type: "string" },
   "expires-in": { type: "string" },
   "expires-at": { type: "string" },
+  "allowed-cidrs": { type: "string" },
   grace: { type: "string" },
   json: { type: "boolean" },
   remote: { type: "boolean" },
@@ -58,7 +60,7 @@ const OPTIONS = {
 } as const;
 
 const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
-  create: ["org", "name", "scopes", "expires-in", "expires-at", "json"],
+  create: ["org", "name", "scopes", "expires-in", "expires-at", "allowed-cidrs", "json"],
   list: ["org", "json"],
   show: ["json"],
   revoke: ["json"],
@@ -86,6 +88,16 @@ function parseScopes(text: string): string[] {
   }
   if (new Set(scopes).size !== scopes.length) throw new UsageError("--scopes must not repeat a scope");
   return scopes;
+}
+
+/** `10.0.0.0/8,2001:db8::/32` → canonical blocks, by the API's own rules. */
+function parseAllowedCidrs(text: string | undefined): string[] | null {
+  if (text === undefined) return null;
+  const entries = text.split(",").map((s) => s.trim());
+  const checked = checkAllowlist(entries.length === 1 && entries[0] === "" ? [] : entries);
+  if (checked.ok) return checked.canonical;
+  const where = (i: number) => (i < 0 ? "" : ` entry ${i + 1}`);
+  throw new UsageError(checked.issues.map((i) => `--allowed-cidrs${where(i.index)}: ${i.message}`).join("; "));
 }
 
 function parseExpiry(expiresIn: string | undefined, expiresAt: string | undefined, now: number): string | null {
@@ -129,6 +141,7 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
           keyName: check(KeyName, required(v.name, "--name")),
           scopes: parseScopes(required(v.scopes, "--scopes")),
           expiresAt: parseExpiry(v["expires-in"], v["expires-at"], now),
+          allowedCidrs: parseAllowedCidrs(v["allowed-cidrs"]),
           json,
         },
         ...common,
@@ -150,8 +163,10 @@ export const USAGE = `Manage API keys (DESIGN §8). Works on the local state of 
 Usage: npm run -s keys -- <command> [options]
 
 Commands:
-  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO] [--json]
+  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO]
+         [--allowed-cidrs 10.0.0.0/8,2001:db8::/32] [--json]
                         Create a key. The key is printed once and never again.
+                        --allowed-cidrs: the only client addresses it works from.
   list --org ORG [--json]
                         The organization's keys, newest first (no secrets).
   show ID [--json]      One key.

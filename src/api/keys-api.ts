@@ -20,7 +20,10 @@ import {
   RenameKeyBody,
   RotateKeyBody,
   success,
+  UsageQuery,
+  UsageSchema,
 } from "./schemas.ts";
+import { hoursOf, toBuckets, usageRange } from "../usage/range.ts";
 
 /** Every gateway error status, documented on every operation (DESIGN §5). */
 const ERROR_RESPONSES = Object.fromEntries(
@@ -107,6 +110,14 @@ const routes = {
     security,
     request: { params: KeyIdParam },
     responses: { 200: json(z.object({ items: z.array(EventSchema) }), "Events, oldest first") },
+  }),
+  usage: route({
+    method: "get",
+    path: "/{id}/usage",
+    summary: "Requests made with the key (proxied or refused once the key was known), by status class per hour or day (needs api_keys:read)",
+    security,
+    request: { params: KeyIdParam, query: UsageQuery },
+    responses: { 200: json(UsageSchema, "Counts per bucket") },
   }),
 };
 
@@ -230,6 +241,20 @@ export function keysApi() {
   api.openapi(routes.events, async (c) => {
     const row = await keyInOrg(c, c.req.valid("param").id);
     return ok(c, { items: await listEvents(c.env.DB, row.id) });
+  });
+
+  api.openapi(routes.usage, async (c) => {
+    const row = await keyInOrg(c, c.req.valid("param").id);
+    const range = usageRange(c.req.valid("query"), Date.now());
+    const { fromHour, toHour } = hoursOf(range);
+    const counts = range.buckets === 0 ? [] : await c.get("state").runtime.usage.source.hourly(row.id, fromHour, toHour);
+    return ok(c, {
+      key_id: row.id,
+      granularity: range.granularity,
+      from: new Date(range.start).toISOString(),
+      to: new Date(range.end).toISOString(),
+      buckets: toBuckets(range, counts),
+    });
   });
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

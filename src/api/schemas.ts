@@ -3,6 +3,7 @@ import { checkAllowlist, MAX_ALLOWED_CIDRS } from "../auth/cidr.ts";
 import { ALL_SCOPES, SCOPE_CATALOG } from "../auth/scopes.ts";
 import { ErrorCode } from "../errors.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
+import { MAX_USAGE_BUCKETS } from "../usage/range.ts";
 
 /**
  * The management API's inputs and outputs (DESIGN §8): the same schemas
@@ -129,6 +130,29 @@ export const CreatedKeySchema = KeyObjectSchema.extend({
 export const EventSchema = z
   .object({ type: z.enum(["created", "renamed", "rotated", "revoked"]), actor: z.string(), at: z.string() })
   .openapi("ApiKeyEvent");
+
+export const UsageQuery = z.object({
+  from: IsoTime.optional().openapi({ description: "Start (ISO-8601), rounded down to a whole UTC hour or day. Default: 24 hours (hour) or 30 days (day) before `to`." }),
+  to: IsoTime.optional().openapi({ description: "End (ISO-8601), exclusive. Default: now." }),
+  granularity: z
+    .enum(["hour", "day"], { error: 'granularity must be "hour" or "day"' })
+    .default("hour")
+    .openapi({ description: `Bucket size (UTC). At most ${MAX_USAGE_BUCKETS} buckets per answer.` }),
+});
+
+export const UsageBucketSchema = z
+  .object({ start: z.string(), "2xx": z.number().int(), "3xx": z.number().int(), "4xx": z.number().int(), "5xx": z.number().int() })
+  .openapi("UsageBucket");
+
+export const UsageSchema = z
+  .object({
+    key_id: z.string(),
+    granularity: z.enum(["hour", "day"]),
+    from: z.string().openapi({ description: "Start of the first bucket" }),
+    to: z.string().openapi({ description: "End of the range (exclusive), as asked or now" }),
+    buckets: z.array(UsageBucketSchema).openapi({ description: "Every bucket of the range, oldest first, zero-filled" }),
+  })
+  .openapi("ApiKeyUsage");
 
 export function success<T extends z.ZodType>(data: T) {
   // zod-to-openapi cannot describe z.never(): the document says what it means instead.

@@ -9,6 +9,7 @@ import { compileRoutes, type RouteMatcher } from "../routes/match.ts";
 import { DEFAULT_ROUTES } from "../routes/table.ts";
 import type { Bindings } from "../env.ts";
 import { logLine } from "../log.ts";
+import { usageStoreFor, type UsageStore } from "../usage/store.ts";
 
 /**
  * Everything derived from the environment once per isolate: parsed config,
@@ -27,6 +28,8 @@ export interface Runtime {
   sharedFailures: SharedFailureCounter | undefined;
   /** Key ids whose last_used_at this isolate wrote within the interval. */
   lastUsedWrites: TtlCache<true>;
+  /** Where requests of known keys are counted, and read back (USAGE_STORE). */
+  usage: UsageStore;
 }
 
 // Keyed by the env object: one per isolate in production; a test that passes
@@ -45,6 +48,7 @@ function build(env: Bindings): Runtime {
     failures: new FailureLimiter(config.AUTH_FAIL_LIMIT, config.AUTH_FAIL_WINDOW_S * 1000, config.AUTH_FAIL_MAX_TRACKED_IPS),
     sharedFailures: sharedCounterOf(env),
     lastUsedWrites: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.LAST_USED_WRITE_INTERVAL_S * 1000),
+    usage: usageStoreFor(config, env),
   };
 }
 

@@ -67,6 +67,7 @@ export const DEFAULT_ROUTES: readonly Route[] = z.array(RouteSchema).parse([
   row(["PATCH", "DELETE"], "/api/v1/api-keys/*", ["api_keys:write"], "gateway"),
   row(["POST"], "/api/v1/api-keys/*/rotate", ["api_keys:write"], "gateway"),
   row(READ, "/api/v1/api-keys/*/events", ["api_keys:read"], "gateway"),
+  row(READ, "/api/v1/api-keys/*/usage", ["api_keys:read"], "gateway"),
   ...resourceRoutes(),
   ...bulkRoutes(),
 ]);
