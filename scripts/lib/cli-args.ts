@@ -2,6 +2,8 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { checkAllowlist } from "../../src/auth/cidr.ts";
 import { ALL_SCOPES } from "../../src/auth/scopes.ts";
+import { GatewayError } from "../../src/errors.ts";
+import { usageRange, type UsageRange } from "../../src/usage/range.ts";
 import { KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
 
 /**
@@ -35,7 +37,8 @@ export type Command =
   | { name: "list"; org: string; json: boolean }
   | { name: "show"; id: string; json: boolean }
   | { name: "revoke"; id: string; json: boolean }
-  | { name: "rotate"; id: string; graceSeconds: number; json: boolean };
+  | { name: "rotate"; id: string; graceSeconds: number; json: boolean }
+  | { name: "usage"; id: string; range: UsageRange; json: boolean };
 
 export interface Invocation {
   command: Command;
@@ -52,6 +55,9 @@ const OPTIONS = {
   "expires-at": { type: "string" },
   "allowed-cidrs": { type: "string" },
   grace: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  granularity: { type: "string" },
   json: { type: "boolean" },
   remote: { type: "boolean" },
   "persist-to": { type: "string" },
@@ -65,6 +71,7 @@ const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
   show: ["json"],
   revoke: ["json"],
   rotate: ["grace", "json"],
+  usage: ["from", "to", "granularity", "json"],
 };
 const COMMON = ["remote", "persist-to", "dev-vars", "help"];
 
@@ -109,6 +116,21 @@ function parseExpiry(expiresIn: string | undefined, expiresAt: string | undefine
   return new Date(at).toISOString();
 }
 
+const UsageTime = (flag: string) => z.iso.datetime({ offset: true, error: `${flag} must be an ISO-8601 date-time, e.g. 2026-12-01T00:00:00Z` });
+
+/** The API's own range rules (src/usage/range.ts), with the flags named instead of the query fields. */
+function parseUsageRange(v: { from?: string | undefined; to?: string | undefined; granularity?: string | undefined }, now: number): UsageRange {
+  const granularity = check(z.enum(["hour", "day"], { error: '--granularity must be "hour" or "day"' }), v.granularity ?? "hour");
+  const from = v.from === undefined ? undefined : check(UsageTime("--from"), v.from);
+  const to = v.to === undefined ? undefined : check(UsageTime("--to"), v.to);
+  try {
+    return usageRange({ from, to, granularity }, now);
+  } catch (err) {
+    if (err instanceof GatewayError) throw new UsageError(err.message.replace(/^(from|to): /, "--$1: "));
+    throw err;
+  }
+}
+
 export function parseInvocation(argv: readonly string[], now = Date.now()): Invocation {
   let parsed;
   try {
@@ -128,7 +150,7 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
   if (common.remote && common.persistTo !== undefined) throw new UsageError("--persist-to is for local state; it does not go with --remote");
   const json = v.json ?? false;
 
-  const wantsId = cmd === "show" || cmd === "revoke" || cmd === "rotate";
+  const wantsId = cmd === "show" || cmd === "revoke" || cmd === "rotate" || cmd === "usage";
   if (rest.length !== (wantsId ? 1 : 0)) {
     throw new UsageError(wantsId ? `${cmd} takes exactly one key id` : `${cmd} takes no positional arguments`);
   }
@@ -153,6 +175,8 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
       if (graceSeconds > MAX_GRACE_SECONDS) throw new UsageError("--grace must be at most 7d");
       return { command: { name: "rotate", id: check(KeyId, rest[0]), graceSeconds, json }, ...common };
     }
+    case "usage":
+      return { command: { name: "usage", id: check(KeyId, rest[0]), range: parseUsageRange(v, now), json }, ...common };
     default:
       return { command: { name: cmd, id: check(KeyId, rest[0]), json }, ...common };
   }
@@ -174,13 +198,19 @@ Commands:
   rotate ID [--grace 1h] [--json]
                         A new key with the same name, scopes and expiry; the old one stops
                         now, or after the grace period (at most 7d).
+  usage ID [--from ISO] [--to ISO] [--granularity hour|day] [--json]
+                        Requests made with the key by status class, per hour (default:
+                        the last 24 hours) or per day (default: the last 30 days).
   help                  This text.
 
 Options:
   --json                Print exactly one JSON document: the key object (with "key" for
-                        create and rotate), or {"items": [...]} for list.
+                        create and rotate), {"items": [...]} for list, or for usage the
+                        API's {key_id, granularity, from, to, buckets}.
   --remote              Work on Cloudflare's D1 and KV ([env.production] in wrangler.toml)
                         through wrangler; needs KEY_HASH_SECRET in the environment.
+                        usage --remote reads Analytics Engine when ANALYTICS_ACCOUNT_ID
+                        and ANALYTICS_API_TOKEN are set, else the D1 usage table.
   --persist-to DIR      Local state directory (default .wrangler/state, as npm start).
   --dev-vars PATH       Local secrets file (default .dev.vars).
 

@@ -28,3 +28,13 @@ export interface HourCount {
   statusClass: StatusClass;
   count: number;
 }
+
+/** Where counted requests go. `record` is on the response path: it must not wait for I/O. */
+export interface UsageSink {
+  record(event: UsageEvent, waitUntil: (p: Promise<unknown>) => void): void;
+}
+
+/** Where GET /api/v1/api-keys/{id}/usage reads them: counts per hour in [fromHour, toHour). */
+export interface UsageSource {
+  hourly(keyId: string, fromHour: number, toHour: number): Promise<HourCount[]>;
+}

@@ -1,7 +1,6 @@
 import { errorText, logLine } from "../log.ts";
 import type { SqlDatabase } from "../storage/ports.ts";
-import { HOUR_MS, STATUS_CLASSES, type HourCount, type StatusClass, type UsageEvent } from "./classes.ts";
-import type { UsageSink, UsageSource } from "./store.ts";
+import { HOUR_MS, STATUS_CLASSES, type HourCount, type StatusClass, type UsageEvent, type UsageSink, type UsageSource } from "./classes.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,10 +23,13 @@ export class D1UsageStore implements UsageSink, UsageSource {
   private scheduled = false;
   private lastFlush = 0;
 
-  constructor(
-    private readonly db: SqlDatabase,
-    private readonly flushIntervalMs: number,
-  ) {}
+  private readonly db: SqlDatabase;
+  private readonly flushIntervalMs: number;
+
+  constructor(db: SqlDatabase, flushIntervalMs: number) {
+    this.db = db;
+    this.flushIntervalMs = flushIntervalMs;
+  }
 
   record(e: UsageEvent, waitUntil: (p: Promise<unknown>) => void): void {
     const hour = Math.floor(e.at / HOUR_MS);

@@ -1,18 +1,9 @@
 import { ConfigError, type Config } from "../config.ts";
 import type { Bindings } from "../env.ts";
-import { AnalyticsEngineUsage } from "./analytics-engine.ts";
-import type { HourCount, UsageEvent } from "./classes.ts";
+import { AnalyticsEngineSink } from "./analytics-engine.ts";
+import { AnalyticsSqlSource, sqlApiUrl } from "./analytics-sql.ts";
+import type { UsageSink, UsageSource } from "./classes.ts";
 import { D1UsageStore } from "./d1-store.ts";
-
-/** Where counted requests go. `record` is on the response path: it must not wait for I/O. */
-export interface UsageSink {
-  record(event: UsageEvent, waitUntil: (p: Promise<unknown>) => void): void;
-}
-
-/** Where GET /api/v1/api-keys/{id}/usage reads them: counts per hour in [fromHour, toHour). */
-export interface UsageSource {
-  hourly(keyId: string, fromHour: number, toHour: number): Promise<HourCount[]>;
-}
 
 export interface UsageStore {
   sink: UsageSink;
@@ -37,8 +28,10 @@ export function usageStoreFor(config: Config, env: Bindings): UsageStore {
   if (missing.length > 0 || !env.USAGE) {
     throw new ConfigError(`Invalid configuration: USAGE_STORE=analytics_engine needs ${missing.join(", ")}`);
   }
-  const url =
-    config.ANALYTICS_SQL_URL ?? `https://api.cloudflare.com/client/v4/accounts/${config.ANALYTICS_ACCOUNT_ID}/analytics_engine/sql`;
-  const ae = new AnalyticsEngineUsage(env.USAGE, { url, token: config.ANALYTICS_API_TOKEN ?? "", dataset: config.USAGE_DATASET });
-  return { sink: ae, source: ae };
+  const source = new AnalyticsSqlSource({
+    url: config.ANALYTICS_SQL_URL ?? sqlApiUrl(config.ANALYTICS_ACCOUNT_ID ?? ""),
+    token: config.ANALYTICS_API_TOKEN ?? "",
+    dataset: config.USAGE_DATASET,
+  });
+  return { sink: new AnalyticsEngineSink(env.USAGE), source };
 }

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config.ts";
-import { usageSql } from "../../src/usage/analytics-engine.ts";
+import { usageSql } from "../../src/usage/analytics-sql.ts";
 import { MAX_USAGE_BUCKETS } from "../../src/usage/range.ts";
 import { SQL_API_TOKEN, type SeededPoint } from "../support/analytics-sql-api.ts";
 import { captureLogs, createKey, envelope, gatewayWith, unique, withOutage } from "./helpers.ts";
