@@ -22,7 +22,10 @@ export default defineConfig(async () => {
                   ORIGIN_URL: inject("originUrl"),
                   TEST_ORIGIN_URL: inject("originUrl"),
                   TEST_MIGRATIONS: migrations,
+                  TEST_SQL_API_URL: inject("sqlApiUrl"),
                 },
+                // The production usage binding's local counterpart (wrangler.toml declares USAGE for production only).
+                analyticsEngineDatasets: { TEST_USAGE: { dataset: "gateway_usage_test" } },
                 // An upstream that is itself a Worker, reached by service binding (DESIGN §6).
                 serviceBindings: { TEST_ORIGIN_SERVICE: "origin-worker" },
                 workers: [

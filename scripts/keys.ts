@@ -12,6 +12,11 @@ import { parseInvocation, UsageError, USAGE, type Command, type Invocation } fro
 import { LocalStateError, openLocalBindings, readDevVars, resolveDevVars, resolvePersistTo } from "./lib/local-state.ts";
 import { keyStore, localKeyStore } from "./lib/key-store.ts";
 import { wranglerD1, wranglerKv } from "./lib/wrangler-state.ts";
+import { AnalyticsSqlSource, sqlApiUrl } from "../src/usage/analytics-sql.ts";
+import { STATUS_CLASSES } from "../src/usage/classes.ts";
+import { D1UsageStore } from "../src/usage/d1-store.ts";
+import { hoursOf, toBuckets, type Bucket } from "../src/usage/range.ts";
+import type { UsageSource } from "../src/usage/classes.ts";
 
 /**
  * `npm run -s keys -- …` (DESIGN §8): the same key lifecycle the management
@@ -28,6 +33,8 @@ class Failure extends Error {}
 
 interface Opened {
   store: KeyStore;
+  /** Where `usage` reads: the D1 table, or Analytics Engine's SQL API for --remote with its credentials. */
+  usage: UsageSource;
   close(): Promise<void>;
 }
 
@@ -42,6 +49,9 @@ async function openStore(inv: Invocation): Promise<Opened> {
       KV_CACHE_TTL_S: process.env.KV_CACHE_TTL_S,
       TOMBSTONE_REWRITE_DELAY_MS: process.env.TOMBSTONE_REWRITE_DELAY_MS,
       KEY_HASH_SECRET_VERSION: process.env.KEY_HASH_SECRET_VERSION,
+      USAGE_DATASET: process.env.USAGE_DATASET,
+      ANALYTICS_ACCOUNT_ID: process.env.ANALYTICS_ACCOUNT_ID,
+      ANALYTICS_API_TOKEN: process.env.ANALYTICS_API_TOKEN,
     });
     const loc = { remote: true, env: PRODUCTION_ENV } as const;
     const store = await keyStore(
@@ -52,7 +62,11 @@ async function openStore(inv: Invocation): Promise<Opened> {
       config.TOMBSTONE_REWRITE_DELAY_MS,
       config.KEY_HASH_SECRET_VERSION,
     );
-    return { store, close: async () => {} };
+    const usage =
+      config.ANALYTICS_ACCOUNT_ID && config.ANALYTICS_API_TOKEN
+        ? new AnalyticsSqlSource({ url: sqlApiUrl(config.ANALYTICS_ACCOUNT_ID), token: config.ANALYTICS_API_TOKEN, dataset: config.USAGE_DATASET })
+        : new D1UsageStore(store.db, 0);
+    return { store, usage, close: async () => {} };
   }
   const devVarsPath = resolveDevVars(inv.devVars);
   const devVars = await readDevVars(devVarsPath);
@@ -61,7 +75,8 @@ async function openStore(inv: Invocation): Promise<Opened> {
   }
   const bindings = await openLocalBindings({ persistTo: resolvePersistTo(inv.persistTo), devVarsPath });
   try {
-    return { store: await localKeyStore(bindings), close: bindings.dispose };
+    const store = await localKeyStore(bindings);
+    return { store, usage: new D1UsageStore(store.db, 0), close: bindings.dispose };
   } catch (err) {
     await bindings.dispose();
     throw err;
@@ -76,7 +91,7 @@ async function existing(store: KeyStore, id: string): Promise<KeyRow> {
 
 type Output = { json: unknown; text: string };
 
-async function run(command: Exclude<Command, { name: "help" }>, store: KeyStore): Promise<Output> {
+async function run(command: Exclude<Command, { name: "help" }>, { store, usage }: Opened): Promise<Output> {
   switch (command.name) {
     case "create": {
       const created = await createKey(store, {
@@ -87,6 +102,7 @@ async function run(command: Exclude<Command, { name: "help" }>, store: KeyStore)
         actor: ACTOR,
         rateLimit: command.rateLimit,
         monthlyQuota: command.monthlyQuota,
+        allowedCidrs: command.allowedCidrs,
       });
       return { json: created, text: createdText(created, "Created") };
     }
@@ -110,6 +126,20 @@ async function run(command: Exclude<Command, { name: "help" }>, store: KeyStore)
       const created = await rotateKey(store, old, command.graceSeconds, ACTOR);
       const ends = command.graceSeconds === 0 ? "now" : `after ${command.graceSeconds} s`;
       return { json: created, text: createdText(created, `Rotated ${old.id} (it stops ${ends}) into`) };
+    }
+    case "usage": {
+      const row = await existing(store, command.id);
+      const { range } = command;
+      const { fromHour, toHour } = hoursOf(range);
+      const counts = range.buckets === 0 ? [] : await usage.hourly(row.id, fromHour, toHour);
+      const data = {
+        key_id: row.id,
+        granularity: range.granularity,
+        from: new Date(range.start).toISOString(),
+        to: new Date(range.end).toISOString(),
+        buckets: toBuckets(range, counts),
+      };
+      return { json: data, text: usageText(row.name, data) };
     }
   }
 }
@@ -142,12 +172,23 @@ function createdText(k: CreatedKey, verb: string): string {
     `  scopes:  ${k.scopes.join(" ")}`,
     `  expires: ${k.expires_at ?? "never"}`,
     `  limits:  ${limitsText(k)}`,
+    `  from:    ${k.allowed_cidrs?.join(" ") ?? "any address"}`,
     "",
     k.key,
     "",
     "This is the only time the key is shown: store it in a secrets manager now.",
     "",
   ].join("\n");
+}
+
+function usageText(name: string, u: { key_id: string; granularity: string; from: string; to: string; buckets: Bucket[] }): string {
+  const header = ["START", ...STATUS_CLASSES];
+  const rows = u.buckets.map((b) => [b.start, ...STATUS_CLASSES.map((c) => String(b[c]))]);
+  const total = ["total", ...STATUS_CLASSES.map((c) => String(u.buckets.reduce((n, b) => n + b[c], 0)))];
+  const all = [header, ...rows, total];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const table = all.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")).join("\n");
+  return `Usage of ${u.key_id} "${name}" per ${u.granularity}, ${u.from} to ${u.to} (UTC)\n${table}\n`;
 }
 
 function showText(k: KeyObject): string {
@@ -164,6 +205,7 @@ function showText(k: KeyObject): string {
     ["revoked", k.revoked_at ?? "-"],
     ["rotated from", k.rotated_from ?? "-"],
     ["limits", limitsText(k)],
+    ["allowed from", k.allowed_cidrs?.join(" ") ?? "any address"],
   ];
   return rows.map(([a, b]) => `${a.padEnd(13)}${b}`).join("\n") + "\n";
 }
@@ -203,7 +245,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let opened: Opened | undefined;
   try {
     opened = await openStore(inv);
-    const out = await run(command, opened.store);
+    const out = await run(command, opened);
     process.stdout.write(command.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.text);
     return 0;
   } catch (err) {

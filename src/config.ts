@@ -96,6 +96,16 @@ export const ConfigSchema = z.object({
   SECRET_SCANNING_PUBLIC_KEYS: scanningKeys.optional(),
   SECRET_SCANNING_MAX_BODY_BYTES: int(1_024, 1_048_576).default(65_536),
   SECRET_SCANNING_MAX_TOKENS: int(1, 1_000).default(100),
+  // Usage counting (src/usage/): where counts are written and read.
+  USAGE_STORE: z.enum(["d1", "analytics_engine"]).default("d1"),
+  // D1 store: the least time between two batched writes of one isolate's counts.
+  USAGE_FLUSH_INTERVAL_MS: int(0, 60_000).default(1_000),
+  // Analytics Engine store: the dataset the USAGE binding writes, for the SQL API's FROM.
+  USAGE_DATASET: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a dataset name (letters, digits, _)").default("gateway_usage"),
+  ANALYTICS_ACCOUNT_ID: z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-character Cloudflare account id").optional(),
+  ANALYTICS_API_TOKEN: z.string().min(20, "must be at least 20 characters").optional(),
+  // Overrides the SQL API address built from ANALYTICS_ACCOUNT_ID (tests point it at a local stand-in).
+  ANALYTICS_SQL_URL: z.url({ protocol: /^https?$/ }).optional(),
 }).superRefine((c, ctx) => {
   if (c.REVOCATION_MAX_STALENESS_MS < c.REVOCATION_POLL_INTERVAL_MS) {
     ctx.addIssue({ code: "custom", path: ["REVOCATION_MAX_STALENESS_MS"], message: "must be at least REVOCATION_POLL_INTERVAL_MS" });

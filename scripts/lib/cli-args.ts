@@ -1,6 +1,9 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { checkAllowlist } from "../../src/auth/cidr.ts";
 import { ALL_SCOPES } from "../../src/auth/scopes.ts";
+import { GatewayError } from "../../src/errors.ts";
+import { usageRange, type UsageRange } from "../../src/usage/range.ts";
 import { KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
 import { MONTHLY_QUOTA_MAX, MonthlyQuotaSchema, parseRateLimit, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, type RateLimit } from "../../src/limits/policy.ts";
 
@@ -39,13 +42,15 @@ export type Command =
       expiresAt: string | null;
       rateLimit: RateLimit | null;
       monthlyQuota: number | null;
+      allowedCidrs: string[] | null;
       json: boolean;
     }
   | { name: "list"; org: string; json: boolean }
   | { name: "show"; id: string; json: boolean }
   | { name: "revoke"; id: string; json: boolean }
   | { name: "rotate"; id: string; graceSeconds: number; json: boolean }
-  | { name: "secret-status"; json: boolean };
+  | { name: "secret-status"; json: boolean }
+  | { name: "usage"; id: string; range: UsageRange; json: boolean };
 
 export interface Invocation {
   command: Command;
@@ -60,9 +65,13 @@ const OPTIONS = {
   scopes: { type: "string" },
   "expires-in": { type: "string" },
   "expires-at": { type: "string" },
+  "allowed-cidrs": { type: "string" },
   grace: { type: "string" },
   "rate-limit": { type: "string" },
   "monthly-quota": { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  granularity: { type: "string" },
   json: { type: "boolean" },
   remote: { type: "boolean" },
   "persist-to": { type: "string" },
@@ -71,12 +80,13 @@ const OPTIONS = {
 } as const;
 
 const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
-  create: ["org", "name", "scopes", "expires-in", "expires-at", "rate-limit", "monthly-quota", "json"],
+  create: ["org", "name", "scopes", "expires-in", "expires-at", "rate-limit", "monthly-quota", "allowed-cidrs", "json"],
   list: ["org", "json"],
   show: ["json"],
   revoke: ["json"],
   rotate: ["grace", "json"],
   "secret-status": ["json"],
+  usage: ["from", "to", "granularity", "json"],
 };
 const COMMON = ["remote", "persist-to", "dev-vars", "help"];
 
@@ -100,6 +110,16 @@ function parseScopes(text: string): string[] {
   }
   if (new Set(scopes).size !== scopes.length) throw new UsageError("--scopes must not repeat a scope");
   return scopes;
+}
+
+/** `10.0.0.0/8,2001:db8::/32` → canonical blocks, by the API's own rules. */
+function parseAllowedCidrs(text: string | undefined): string[] | null {
+  if (text === undefined) return null;
+  const entries = text.split(",").map((s) => s.trim());
+  const checked = checkAllowlist(entries.length === 1 && entries[0] === "" ? [] : entries);
+  if (checked.ok) return checked.canonical;
+  const where = (i: number) => (i < 0 ? "" : ` entry ${i + 1}`);
+  throw new UsageError(checked.issues.map((i) => `--allowed-cidrs${where(i.index)}: ${i.message}`).join("; "));
 }
 
 function parseExpiry(expiresIn: string | undefined, expiresAt: string | undefined, now: number): string | null {
@@ -127,6 +147,21 @@ function parseQuotaFlag(text: string | undefined): number | null {
   return check(MonthlyQuotaSchema, Number(text));
 }
 
+const UsageTime = (flag: string) => z.iso.datetime({ offset: true, error: `${flag} must be an ISO-8601 date-time, e.g. 2026-12-01T00:00:00Z` });
+
+/** The API's own range rules (src/usage/range.ts), with the flags named instead of the query fields. */
+function parseUsageRange(v: { from?: string | undefined; to?: string | undefined; granularity?: string | undefined }, now: number): UsageRange {
+  const granularity = check(z.enum(["hour", "day"], { error: '--granularity must be "hour" or "day"' }), v.granularity ?? "hour");
+  const from = v.from === undefined ? undefined : check(UsageTime("--from"), v.from);
+  const to = v.to === undefined ? undefined : check(UsageTime("--to"), v.to);
+  try {
+    return usageRange({ from, to, granularity }, now);
+  } catch (err) {
+    if (err instanceof GatewayError) throw new UsageError(err.message.replace(/^(from|to): /, "--$1: "));
+    throw err;
+  }
+}
+
 export function parseInvocation(argv: readonly string[], now = Date.now()): Invocation {
   let parsed;
   try {
@@ -146,7 +181,7 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
   if (common.remote && common.persistTo !== undefined) throw new UsageError("--persist-to is for local state; it does not go with --remote");
   const json = v.json ?? false;
 
-  const wantsId = cmd === "show" || cmd === "revoke" || cmd === "rotate";
+  const wantsId = cmd === "show" || cmd === "revoke" || cmd === "rotate" || cmd === "usage";
   if (rest.length !== (wantsId ? 1 : 0)) {
     throw new UsageError(wantsId ? `${cmd} takes exactly one key id` : `${cmd} takes no positional arguments`);
   }
@@ -161,6 +196,7 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
           expiresAt: parseExpiry(v["expires-in"], v["expires-at"], now),
           rateLimit: parseRateLimitFlag(v["rate-limit"]),
           monthlyQuota: parseQuotaFlag(v["monthly-quota"]),
+          allowedCidrs: parseAllowedCidrs(v["allowed-cidrs"]),
           json,
         },
         ...common,
@@ -174,6 +210,8 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
       if (graceSeconds > MAX_GRACE_SECONDS) throw new UsageError("--grace must be at most 7d");
       return { command: { name: "rotate", id: check(KeyId, rest[0]), graceSeconds, json }, ...common };
     }
+    case "usage":
+      return { command: { name: "usage", id: check(KeyId, rest[0]), range: parseUsageRange(v, now), json }, ...common };
     default:
       return { command: { name: cmd, id: check(KeyId, rest[0]), json }, ...common };
   }
@@ -185,11 +223,12 @@ Usage: npm run -s keys -- <command> [options]
 
 Commands:
   create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO]
-         [--rate-limit 100/60] [--monthly-quota 100000] [--json]
+         [--rate-limit 100/60] [--monthly-quota 100000] [--allowed-cidrs 10.0.0.0/8,2001:db8::/32] [--json]
                         Create a key. The key is printed once and never again.
                         --rate-limit LIMIT/SECONDS: at most LIMIT requests per window
                         (limit 1-${RATE_LIMIT_MAX}, window 1-${RATE_PERIOD_MAX_S} s); --monthly-quota N: requests per
-                        UTC calendar month (1-${MONTHLY_QUOTA_MAX}). Both are fixed for the key's life.
+                        UTC calendar month (1-${MONTHLY_QUOTA_MAX}); --allowed-cidrs: the only client addresses
+                        it works from. All three are fixed for the key's life.
   list --org ORG [--json]
                         The organization's keys, newest first (no secrets).
   show ID [--json]      One key.
@@ -201,13 +240,19 @@ Commands:
   secret-status [--json]
                         Active keys per KEY_HASH_SECRET version, and those not yet re-hashed
                         under the current one: when none are left, the previous secret can go.
+  usage ID [--from ISO] [--to ISO] [--granularity hour|day] [--json]
+                        Requests made with the key by status class, per hour (default:
+                        the last 24 hours) or per day (default: the last 30 days).
   help                  This text.
 
 Options:
   --json                Print exactly one JSON document: the key object (with "key" for
-                        create and rotate), or {"items": [...]} for list.
+                        create and rotate), {"items": [...]} for list, or for usage the
+                        API's {key_id, granularity, from, to, buckets}.
   --remote              Work on Cloudflare's D1 and KV ([env.production] in wrangler.toml)
                         through wrangler; needs KEY_HASH_SECRET in the environment.
+                        usage --remote reads Analytics Engine when ANALYTICS_ACCOUNT_ID
+                        and ANALYTICS_API_TOKEN are set, else the D1 usage table.
   --persist-to DIR      Local state directory (default .wrangler/state, as npm start).
   --dev-vars PATH       Local secrets file (default .dev.vars).
 

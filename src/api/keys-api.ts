@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { checkAllowlist } from "../auth/cidr.ts";
 import { scopesBeyond } from "../auth/scopes.ts";
 import { GatewayError, STATUS_OF_CODE, successEnvelope, OWN_RESPONSE_HEADERS } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
@@ -19,7 +20,10 @@ import {
   RenameKeyBody,
   RotateKeyBody,
   success,
+  UsageQuery,
+  UsageSchema,
 } from "./schemas.ts";
+import { hoursOf, toBuckets, usageRange } from "../usage/range.ts";
 
 /** Every gateway error status, documented on every operation (DESIGN §5). */
 const ERROR_RESPONSES = Object.fromEntries(
@@ -107,6 +111,14 @@ const routes = {
     request: { params: KeyIdParam },
     responses: { 200: json(z.object({ items: z.array(EventSchema) }), "Events, oldest first") },
   }),
+  usage: route({
+    method: "get",
+    path: "/{id}/usage",
+    summary: "Requests made with the key (proxied or refused once the key was known), by status class per hour or day (needs api_keys:read)",
+    security,
+    request: { params: KeyIdParam, query: UsageQuery },
+    responses: { 200: json(UsageSchema, "Counts per bucket") },
+  }),
 };
 
 type Ctx = Context<AppEnv>;
@@ -151,6 +163,14 @@ function refuseBeyond(c: Ctx, wanted: readonly string[], action: string): void {
   }
 }
 
+/** The schema has checked the list; this gives the one spelling that is stored. */
+function canonicalAllowlist(list: string[] | null | undefined): string[] | null {
+  if (!list) return null;
+  const checked = checkAllowlist(list);
+  if (!checked.ok) throw new GatewayError("invalid_request", "allowed_cidrs: invalid");
+  return checked.canonical;
+}
+
 const ok = <T>(c: Ctx, data: T, status: 200 | 201 = 200) => c.json(successEnvelope(data), status, OWN_RESPONSE_HEADERS);
 
 export function keysApi() {
@@ -178,6 +198,7 @@ export function keysApi() {
       actor: caller(c).id,
       rateLimit: input.rate_limit ?? null,
       monthlyQuota: input.monthly_quota ?? null,
+      allowedCidrs: canonicalAllowlist(input.allowed_cidrs),
     });
     return ok(c, created, 201);
   });
@@ -223,6 +244,20 @@ export function keysApi() {
   api.openapi(routes.events, async (c) => {
     const row = await keyInOrg(c, c.req.valid("param").id);
     return ok(c, { items: await listEvents(c.env.DB, row.id) });
+  });
+
+  api.openapi(routes.usage, async (c) => {
+    const row = await keyInOrg(c, c.req.valid("param").id);
+    const range = usageRange(c.req.valid("query"), Date.now());
+    const { fromHour, toHour } = hoursOf(range);
+    const counts = range.buckets === 0 ? [] : await c.get("state").runtime.usage.source.hourly(row.id, fromHour, toHour);
+    return ok(c, {
+      key_id: row.id,
+      granularity: range.granularity,
+      from: new Date(range.start).toISOString(),
+      to: new Date(range.end).toISOString(),
+      buckets: toBuckets(range, counts),
+    });
   });
 
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -1,8 +1,10 @@
 import { z } from "@hono/zod-openapi";
+import { checkAllowlist, MAX_ALLOWED_CIDRS } from "../auth/cidr.ts";
 import { ALL_SCOPES, SCOPE_CATALOG } from "../auth/scopes.ts";
 import { ErrorCode } from "../errors.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
 import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../limits/policy.ts";
+import { MAX_USAGE_BUCKETS } from "../usage/range.ts";
 
 /**
  * The management API's inputs and outputs (DESIGN §8): the same schemas
@@ -50,6 +52,18 @@ const MonthlyQuota = z
   .int("monthly_quota must be a whole number")
   .min(1, "monthly_quota must be at least 1")
   .max(MONTHLY_QUOTA_MAX, `monthly_quota must be at most ${MONTHLY_QUOTA_MAX}`);
+/** Validated here and canonicalised by the handler with the same checkAllowlist. */
+export const AllowedCidrs = z
+  .array(z.string())
+  .superRefine((list, ctx) => {
+    const checked = checkAllowlist(list);
+    if (checked.ok) return;
+    for (const issue of checked.issues) ctx.addIssue({ code: "custom", path: issue.index < 0 ? [] : [issue.index], message: issue.message });
+  })
+  .openapi({
+    description: `IPv4 and IPv6 CIDR blocks (1 to ${MAX_ALLOWED_CIDRS}) the key may be used from; a bare address means /32 or /128. Host bits must be zero. Omit or null: any address. Fixed at creation.`,
+    example: ["203.0.113.0/24", "2001:db8::/32"],
+  });
 
 const IsoTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" });
 
@@ -70,6 +84,7 @@ export const CreateKeyBody = z
     monthly_quota: MonthlyQuota.nullable()
       .optional()
       .openapi({ description: "Requests per UTC calendar month; omit or null: no quota. Immutable.", example: 100000 }),
+    allowed_cidrs: AllowedCidrs.nullable().optional(),
   })
   .openapi("CreateKeyRequest");
 
@@ -79,11 +94,15 @@ export const SCOPES_IMMUTABLE =
 export const LIMITS_IMMUTABLE =
   "rate limits and quotas are immutable: create a new key with the limits you want, then revoke this one";
 
+export const ALLOWED_CIDRS_IMMUTABLE =
+  "allowed_cidrs is immutable: create a new key with the allowlist you want, then revoke this one";
+
 /** Fields a key has but PATCH cannot change, and why. */
 const IMMUTABLE: Readonly<Record<string, string>> = {
   scopes: SCOPES_IMMUTABLE,
   rate_limit: LIMITS_IMMUTABLE,
   monthly_quota: LIMITS_IMMUTABLE,
+  allowed_cidrs: ALLOWED_CIDRS_IMMUTABLE,
 };
 
 export const RenameKeyBody = z
@@ -138,6 +157,10 @@ export const KeyObjectSchema = z
     rotated_from: z.string().nullable(),
     rate_limit: RateLimitBody.nullable().openapi({ description: "The key's own rate limit; null: the organization default applies, if any" }),
     monthly_quota: z.int().nullable().openapi({ description: "Requests per UTC calendar month; null: no quota" }),
+    allowed_cidrs: z
+      .array(z.string())
+      .nullable()
+      .openapi({ description: "CIDR blocks the key may be used from (canonical form); null: any address" }),
   })
   .openapi("ApiKey");
 
@@ -153,6 +176,29 @@ export const EventSchema = z
     url: z.string().nullable().openapi({ description: "revoked_leaked: where the key was found; null otherwise" }),
   })
   .openapi("ApiKeyEvent");
+
+export const UsageQuery = z.object({
+  from: IsoTime.optional().openapi({ description: "Start (ISO-8601), rounded down to a whole UTC hour or day. Default: 24 hours (hour) or 30 days (day) before `to`." }),
+  to: IsoTime.optional().openapi({ description: "End (ISO-8601), exclusive. Default: now." }),
+  granularity: z
+    .enum(["hour", "day"], { error: 'granularity must be "hour" or "day"' })
+    .default("hour")
+    .openapi({ description: `Bucket size (UTC). At most ${MAX_USAGE_BUCKETS} buckets per answer.` }),
+});
+
+export const UsageBucketSchema = z
+  .object({ start: z.string(), "2xx": z.number().int(), "3xx": z.number().int(), "4xx": z.number().int(), "5xx": z.number().int() })
+  .openapi("UsageBucket");
+
+export const UsageSchema = z
+  .object({
+    key_id: z.string(),
+    granularity: z.enum(["hour", "day"]),
+    from: z.string().openapi({ description: "Start of the first bucket" }),
+    to: z.string().openapi({ description: "End of the range (exclusive), as asked or now" }),
+    buckets: z.array(UsageBucketSchema).openapi({ description: "Every bucket of the range, oldest first, zero-filled" }),
+  })
+  .openapi("ApiKeyUsage");
 
 export function success<T extends z.ZodType>(data: T) {
   // zod-to-openapi cannot describe z.never(): the document says what it means instead.

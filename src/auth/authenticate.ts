@@ -16,7 +16,10 @@ export interface Authenticated {
 }
 
 /** Either the key, or the refusal; `tier` says which cache answered, for the log line. */
-export type AuthOutcome = ({ ok: true } & Authenticated) | { ok: false; error: GatewayError; tier: Tier | null };
+export type AuthOutcome =
+  | ({ ok: true } & Authenticated)
+  /** `key`: set when the key was identified (revoked, expired), so the refusal can be counted against it. */
+  | { ok: false; error: GatewayError; tier: Tier | null; key?: AuthRecord };
 
 /** Who is asking, for the failed-authentication limit (DESIGN §7). */
 export interface Client {
@@ -56,10 +59,10 @@ export async function authenticate(
     return { ok: false, error, tier: null };
   }
 
-  const fail = (error: GatewayError, tier: Tier | null): AuthOutcome => {
+  const fail = (error: GatewayError, tier: Tier | null, key?: AuthRecord): AuthOutcome => {
     rt.failures.recordFailure(client.limiterKey, now);
     if (client.shared) stores.waitUntil(reportFailure(client.shared, rt.failures, client.limiterKey));
-    return { ok: false, error, tier };
+    return key ? { ok: false, error, tier, key } : { ok: false, error, tier };
   };
   if (credential.kind === "missing") return fail(missingKey(), null);
   if (hash === null) return fail(invalidKey(), null);
@@ -70,8 +73,8 @@ export async function authenticate(
   if (!found.record) return fail(invalidKey(), tier);
   const record = rt.revocations.recent.apply(found.record, now);
   const state = keyState(record, now);
-  if (state === "revoked") return fail(invalidKey("API key has been revoked"), tier);
-  if (state === "expired") return fail(invalidKey("API key has expired"), tier);
+  if (state === "revoked") return fail(invalidKey("API key has been revoked"), tier, record);
+  if (state === "expired") return fail(invalidKey("API key has expired"), tier, record);
   if (found.viaPrevious) {
     rehashAfterResponse(rt, stores, { keyId: record.id, from: found.hash, to: hash, version: rt.config.KEY_HASH_SECRET_VERSION }, now);
   }

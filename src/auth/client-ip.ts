@@ -11,13 +11,13 @@ export interface ClientAddress {
   limiterKey: string;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+export const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HEXTET = /^[0-9A-Fa-f]{1,4}$/;
 /** Longest IPv6 literal with an embedded IPv4 address (45 characters). */
 const MAX_IP_LENGTH = 45;
 
 /** The eight hextets of an IPv6 literal (IPv4-mapped tails folded in), or null. */
-function ipv6Hextets(s: string): number[] | null {
+export function ipv6Hextets(s: string): number[] | null {
   let text = s;
   const tail: number[] = [];
   const lastColon = s.lastIndexOf(":");

@@ -1,5 +1,6 @@
 import type { Authenticated } from "../auth/authenticate.ts";
 import type { Tier } from "../auth/lookup.ts";
+import type { AuthRecord } from "../storage/records.ts";
 import type { Bindings } from "../env.ts";
 import type { ErrorCode } from "../errors.ts";
 import type { RequestLine } from "../request/line.ts";
@@ -15,6 +16,8 @@ export interface RequestState {
   route?: Route;
   routePattern?: string;
   auth?: Authenticated;
+  /** The key the request was made with once identified, valid or not: what usage is counted against. */
+  identified?: AuthRecord;
   cacheTier: Tier | null;
   outcome: ErrorCode | "proxied" | "ok";
   /** RateLimit-Policy / RateLimit for a limited key's response, whatever it is. */

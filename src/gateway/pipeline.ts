@@ -1,3 +1,4 @@
+import { assertClientAllowed } from "../auth/allowlist.ts";
 import { authenticate, type Authenticated } from "../auth/authenticate.ts";
 import { insufficientScope } from "../auth/challenges.ts";
 import { clientAddress } from "../auth/client-ip.ts";
@@ -11,7 +12,8 @@ import { originRequestHeaders } from "../proxy/headers.ts";
 import { forward } from "../proxy/forward.ts";
 import { checkRequestHeaders } from "../request/headers.ts";
 import { validateRequestLine } from "../request/line.ts";
-import { touchLastUsed } from "../storage/records.ts";
+import { touchLastUsed, type AuthRecord } from "../storage/records.ts";
+import { statusClass } from "../usage/classes.ts";
 import type { AdmittedState, RequestState } from "./context.ts";
 import { requestIdFrom } from "./request-id.ts";
 import { runtimeFor, type Runtime } from "./runtime.ts";
@@ -44,8 +46,20 @@ export async function handleRequest(
   }
   // Every response to a limited key, proxied or the gateway's own, says where its limits stand.
   if (state.limitHeaders) for (const [name, value] of state.limitHeaders) res.headers.set(name, value);
+  if (state.identified) countUsage(env, ctx, state.identified, state.routePattern ?? "", res.status);
   logRequest(request.method, state, res.status);
   return res;
+}
+
+/** Every request of an identified key, proxied or refused, by status class; the store writes after the response. */
+function countUsage(env: Bindings, ctx: ExecutionContext, key: AuthRecord, route: string, status: number): void {
+  try {
+    const event = { keyId: key.id, organizationId: key.organization_id, statusClass: statusClass(status), route, at: Date.now() };
+    runtimeFor(env).usage.sink.record(event, (p) => ctx.waitUntil(p));
+  } catch (err) {
+    // Counting must never turn an answered request into an error.
+    logLine({ level: "warn", event: "usage_record_failed", message: errorText(err) });
+  }
 }
 
 function logRequest(method: string, state: RequestState, status: number): void {
@@ -89,8 +103,11 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
     const stores = { db: env.DB, kv: env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
     const auth = await authenticate(rt, stores, request.headers.get("authorization"), { limiterKey: client.limiterKey, shared: rt.sharedFailures }, now);
     state.cacheTier = auth.tier;
+    state.identified = auth.key;
     if (!auth.ok) throw auth.error;
     state.auth = auth;
+    // A request from outside the key's allowlist is refused before it can spend the key's limits.
+    assertClientAllowed(auth.key, client.ip);
     await meterKey(rt, env, state, auth.key, now);
     const missing = missingScopes(auth.key.scopes, route.scopes);
     if (missing.length > 0) throw insufficientScope(missing);

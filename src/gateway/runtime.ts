@@ -11,6 +11,7 @@ import { DEFAULT_ROUTES } from "../routes/table.ts";
 import type { Bindings } from "../env.ts";
 import { logLine } from "../log.ts";
 import { BlockList } from "../limits/blocks.ts";
+import { usageStoreFor, type UsageStore } from "../usage/store.ts";
 
 /**
  * Everything derived from the environment once per isolate: parsed config,
@@ -38,6 +39,8 @@ export interface Runtime {
   meterBlocks: BlockList;
   /** D1's revocation feed as this isolate last read it (revocation within seconds). */
   revocations: RevocationFeed;
+  /** Where requests of known keys are counted, and read back (USAGE_STORE). */
+  usage: UsageStore;
 }
 
 /** A re-hash that failed is tried again by the key's next request after this long. */
@@ -73,6 +76,7 @@ function build(env: Bindings): Runtime {
     lastUsedWrites: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.LAST_USED_WRITE_INTERVAL_S * 1000),
     meterBlocks: new BlockList(config.MEMORY_CACHE_MAX_ENTRIES),
     revocations,
+    usage: usageStoreFor(config, env),
   };
 }
 

@@ -15,6 +15,8 @@ export interface NewKey {
   monthlyQuota?: number | null;
   /** Whose meter counts this key (a rotation's predecessor's); absent: its own. */
   meterId?: string | null;
+  /** Canonical CIDR blocks (checkAllowlist); null or absent: any address. */
+  allowedCidrs?: readonly string[] | null;
 }
 
 /**
@@ -46,6 +48,7 @@ export async function mintKey(
     monthly_quota: input.monthlyQuota ?? null,
     meter_id: input.meterId ?? null,
     secret_version: secretVersion,
+    allowed_cidrs: input.allowedCidrs ? JSON.stringify(input.allowedCidrs) : null,
   };
   return { row, plaintext };
 }

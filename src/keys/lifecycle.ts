@@ -100,6 +100,7 @@ export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: numb
       rateLimit: rateLimitOf(old),
       monthlyQuota: old.monthly_quota,
       meterId: old.meter_id ?? old.id,
+      allowedCidrs: old.allowed_cidrs === null ? null : (JSON.parse(old.allowed_cidrs) as string[]),
     },
     now,
     store.hashSecretVersion,

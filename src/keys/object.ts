@@ -19,6 +19,8 @@ export interface KeyObject {
   /** The key's own limit; null: the organization default applies, if any (README "Rate limits and quotas"). */
   rate_limit: RateLimit | null;
   monthly_quota: number | null;
+  /** CIDR blocks the key works from (canonical form); null: any address. */
+  allowed_cidrs: string[] | null;
 }
 
 export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
@@ -37,5 +39,6 @@ export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
     rotated_from: row.rotated_from,
     rate_limit: rateLimitOf(row),
     monthly_quota: row.monthly_quota,
+    allowed_cidrs: row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]),
   };
 }

@@ -70,6 +70,7 @@ export const DEFAULT_ROUTES: readonly Route[] = z.array(RouteSchema).parse([
   row(READ, "/api/v1/api-keys/*/events", ["api_keys:read"], "gateway"),
   // Leaked-key reports: public (no API key), authenticated by the scanner's signature instead.
   { methods: ["POST"], pattern: "/api/v1/secret-scanning/report", scopes: [], access: "public", target: "gateway" },
+  row(READ, "/api/v1/api-keys/*/usage", ["api_keys:read"], "gateway"),
   ...resourceRoutes(),
   ...bulkRoutes(),
 ]);

@@ -28,14 +28,20 @@ function isAuthRecord(v: unknown): v is AuthRecord {
     isStringOrNull(r.revoked_at) &&
     isOptional(r.rate_limit, isRateLimit) &&
     isOptional(r.monthly_quota, isPositiveInt) &&
-    isOptional(r.meter_id, (v) => typeof v === "string")
+    isOptional(r.meter_id, (v) => typeof v === "string") &&
+    isAllowlist(r.allowed_cidrs)
   );
 }
+
+// Absent in entries written before allowlists existed: those keys have none, and never will (immutable).
+const isAllowlist = (v: unknown) =>
+  v === undefined || v === null || (Array.isArray(v) && v.every((c) => typeof c === "string"));
 
 /** The cached record, or null when KV has none (or holds something unreadable). */
 export async function readCachedRecord(kv: KeyValueStore, hash: string, cacheTtl: number): Promise<AuthRecord | null> {
   const value = await kv.get(kvKeyOf(hash), { type: "json", cacheTtl });
-  return isAuthRecord(value) && digestsEqual(value.hash, hash) ? value : null;
+  if (!isAuthRecord(value) || !digestsEqual(value.hash, hash)) return null;
+  return value.allowed_cidrs === undefined ? { ...value, allowed_cidrs: null } : value;
 }
 
 export async function writeCachedRecord(kv: KeyValueStore, record: AuthRecord, ttlSeconds: number): Promise<void> {

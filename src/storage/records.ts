@@ -22,6 +22,8 @@ export interface KeyRow {
   meter_id: string | null;
   /** The KEY_HASH_SECRET version that produced `hash` (README "Rotating KEY_HASH_SECRET"). */
   secret_version: number;
+  /** JSON array of canonical CIDR blocks, or null: every address (migration 0005). */
+  allowed_cidrs: string | null;
 }
 
 /** What authentication needs of a key: small enough to cache in KV and memory. */
@@ -36,6 +38,8 @@ export interface AuthRecord {
   rate_limit?: RateLimit | null;
   monthly_quota?: number | null;
   meter_id?: string | null;
+  /** Canonical CIDR blocks the key may be used from; null: anywhere. */
+  allowed_cidrs: string[] | null;
 }
 
 export type EventType = "created" | "renamed" | "rotated" | "revoked" | "revoked_leaked";
@@ -51,6 +55,7 @@ export function toAuthRecord(row: KeyRow): AuthRecord {
     rate_limit: rateLimitOf(row),
     monthly_quota: row.monthly_quota,
     meter_id: row.meter_id,
+    allowed_cidrs: row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]),
   };
 }
 
@@ -92,6 +97,7 @@ const KEY_COLUMNS = [
   "monthly_quota",
   "meter_id",
   "secret_version",
+  "allowed_cidrs",
 ] as const satisfies readonly (keyof KeyRow)[];
 
 const INSERT_KEY_SQL = `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) VALUES (${KEY_COLUMNS.map(() => "?").join(", ")})`;

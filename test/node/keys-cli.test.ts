@@ -29,7 +29,14 @@ interface KeyJson {
   rotated_from: string | null;
   rate_limit: { limit: number; period_s: number } | null;
   monthly_quota: number | null;
+  allowed_cidrs?: string[] | null;
   key?: string;
+}
+
+interface UsageJson {
+  key_id: string;
+  granularity: string;
+  buckets: ({ start: string } & Record<"2xx" | "3xx" | "4xx" | "5xx", number>)[];
 }
 
 describe("npm run keys", () => {
@@ -140,6 +147,43 @@ describe("npm run keys", () => {
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThan(3500);
     expect(JSON.parse(await last!.text())).toMatchObject({ errors: [{ code: "rate_limited" }] });
   });
+  it("create --allowed-cidrs: canonical blocks; the running gateway serves the key only from inside them", async () => {
+    const created = await json(["create", "--org", "acme", "--name", "fenced", "--scopes", "candidates:read", "--allowed-cidrs", "192.0.2.0/24, 2001:DB8::/32"]);
+    expect(created.allowed_cidrs).toEqual(["192.0.2.0/24", "2001:db8::/32"]);
+    const from = (ip: string) => fetch(`${gateway}/api/v1/candidates`, { headers: { authorization: `Bearer ${created.key}`, "cf-connecting-ip": ip } });
+    expect((await from("192.0.2.77")).status).toBe(200);
+    expect((await from("2001:db8:ffff::1")).status).toBe(200);
+    const refused = await from("198.51.100.7");
+    expect(refused.status).toBe(403);
+    const body = await refused.text();
+    expect(JSON.parse(body).errors[0].code).toBe("forbidden");
+    expect(body).not.toContain("198.51.100");
+    expect((await keys(["show", created.id])).stdout).toContain("allowed from 192.0.2.0/24 2001:db8::/32");
+  }, 120_000);
+
+  it("usage: the counts of requests sent through wrangler dev, by status class (--json and text)", async () => {
+    const created = await json(["create", "--org", "acme", "--name", "counted", "--scopes", "candidates:read"]);
+    for (let i = 0; i < 3; i++) expect((await get(created.key!)).status).toBe(200);
+    expect((await get(created.key!, "/api/v1/jobs")).status).toBe(403);
+    // The dev server writes its batched counts within USAGE_FLUSH_INTERVAL_MS (1 s).
+    const deadline = Date.now() + 30_000;
+    let u: UsageJson;
+    for (;;) {
+      const r = await keys(["usage", created.id, "--json"]);
+      expect(r.code, r.stderr).toBe(0);
+      u = JSON.parse(r.stdout) as UsageJson;
+      const last = u.buckets.at(-1)!;
+      if ((last["2xx"] === 3 && last["4xx"] === 1) || Date.now() > deadline) break;
+      await sleep(250);
+    }
+    expect(u.key_id).toBe(created.id);
+    expect(u.buckets).toHaveLength(24);
+    expect(u.buckets.at(-1)).toMatchObject({ "2xx": 3, "3xx": 0, "4xx": 1, "5xx": 0 });
+    const text = await keys(["usage", created.id, "--granularity", "day"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`Usage of ${created.id} "counted" per day`);
+    expect(text.stdout).toMatch(/^total\s+3\s+0\s+1\s+0$/m);
+  }, 120_000);
 
   const BAD: [string, string[]][] = [
     ["an unknown scope", ["create", "--org", "acme", "--name", "x", "--scopes", "candidates:delete"]],
@@ -159,6 +203,12 @@ describe("npm run keys", () => {
     ["a monthly quota of 0", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--monthly-quota", "0"]],
     ["a negative monthly quota", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--monthly-quota=-5"]],
     ["--rate-limit on rotate", ["rotate", "key_AAAAAAAAAAAAAAAAAAAA", "--rate-limit", "1/1"]],
+    ["host bits in --allowed-cidrs", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--allowed-cidrs", "10.1.0.0/8"]],
+    ["a zone id in --allowed-cidrs", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--allowed-cidrs", "fe80::1%eth0/64"]],
+    ["an empty --allowed-cidrs", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--allowed-cidrs", ""]],
+    ["usage with --from after --to", ["usage", "key_AAAAAAAAAAAAAAAAAAAA", "--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z"]],
+    ["usage with too many buckets", ["usage", "key_AAAAAAAAAAAAAAAAAAAA", "--from", "2020-01-01T00:00:00Z"]],
+    ["usage with an unknown granularity", ["usage", "key_AAAAAAAAAAAAAAAAAAAA", "--granularity", "week"]],
   ];
   describe("bad usage", () => {
     let before: string;

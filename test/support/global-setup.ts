@@ -1,9 +1,11 @@
 import type { TestProject } from "vitest/node";
+import { startSqlApi } from "./analytics-sql-api.ts";
 import { startRecordingOrigin } from "./recording-origin.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     originUrl: string;
+    sqlApiUrl: string;
   }
 }
 
@@ -11,5 +13,11 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const origin = await startRecordingOrigin();
   project.provide("originUrl", origin.url);
-  return () => origin.close();
+  // Plays Cloudflare's Analytics Engine SQL API for the usage reader (test/worker/usage.test.ts).
+  const sqlApi = await startSqlApi();
+  project.provide("sqlApiUrl", sqlApi.url);
+  return async () => {
+    await origin.close();
+    await sqlApi.close();
+  };
 }

@@ -8,4 +8,5 @@ export const MANAGEMENT_ROUTES = [
   ["delete", "/api/v1/api-keys/{id}"],
   ["post", "/api/v1/api-keys/{id}/rotate"],
   ["get", "/api/v1/api-keys/{id}/events"],
+  ["get", "/api/v1/api-keys/{id}/usage"],
 ] as const;

@@ -7,6 +7,8 @@ declare global {
       TEST_ORIGIN_URL: string;
       TEST_MIGRATIONS: D1Migration[];
       TEST_ORIGIN_SERVICE: Fetcher;
+      TEST_SQL_API_URL: string;
+      TEST_USAGE: AnalyticsEngineDataset;
     }
   }
 }

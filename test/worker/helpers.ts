@@ -19,7 +19,7 @@ export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-
 /** Inserts a key straight into the real local D1, as the management API would. */
 export async function createKey(
   scopes: string[],
-  opts: { org?: string; expiresAt?: string | null; name?: string; rateLimit?: RateLimit | null; monthlyQuota?: number | null } = {},
+  opts: { org?: string; expiresAt?: string | null; name?: string; rateLimit?: RateLimit | null; monthlyQuota?: number | null; allowedCidrs?: string[] | null } = {},
 ): Promise<TestKey> {
   const secret = await importHashKey(env.KEY_HASH_SECRET);
   const { row, plaintext } = await mintKey(
@@ -32,6 +32,7 @@ export async function createKey(
       actor: "cli",
       rateLimit: opts.rateLimit ?? null,
       monthlyQuota: opts.monthlyQuota ?? null,
+      allowedCidrs: opts.allowedCidrs ?? null,
     },
     new Date(),
   );
