@@ -2,6 +2,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { STATUS_OF_CODE } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
+import { JWKS_PATH } from "../identity/jwks.ts";
 import { ErrorEnvelopeSchema, success } from "./schemas.ts";
 
 /**
@@ -12,7 +13,8 @@ import { ErrorEnvelopeSchema, success } from "./schemas.ts";
 export const OPENAPI_PATH = "/openapi.json";
 
 const DESCRIPTION = `The gateway in front of the hiring API: it checks a scoped API key on every request, then forwards it to the hiring API.
-This document describes what the gateway answers itself: API key management under \`/api/v1/api-keys\` and \`/healthz\`.
+This document describes what the gateway answers itself: API key management under \`/api/v1/api-keys\`, \`/healthz\`
+and \`${JWKS_PATH}\`, the public keys that verify the signed identity (\`X-Gateway-Identity\`, an EdDSA JWT) the origin receives.
 
 **Authentication.** Send a key as \`Authorization: Bearer pk_live_…\`. Keys are secrets (the \`pk_\` prefix does not mean publishable).
 A key is shown once, when it is created or rotated; the gateway stores only its HMAC.
@@ -50,6 +52,33 @@ export function documentGatewayRoutes(registry: Registry): void {
       200: {
         description: "The gateway is up",
         content: { "application/json": { schema: success(z.object({ status: z.literal("ok") })) } },
+      },
+      500: error,
+    },
+  });
+  const publicJwk = z
+    .object({
+      kty: z.literal("OKP"),
+      crv: z.literal("Ed25519"),
+      x: z.string().openapi({ description: "The public key, base64url" }),
+      kid: z.string().openapi({ description: "RFC 7638 thumbprint; the `kid` of the JWS header" }),
+      alg: z.literal("EdDSA"),
+      use: z.literal("sig"),
+    })
+    .openapi("IdentityPublicKey");
+  registry.registerPath({
+    method: "get",
+    path: JWKS_PATH,
+    summary: "Public keys that verify X-Gateway-Identity (a JWK Set, not the envelope); public, cacheable for 5 minutes",
+    description:
+      "The origin verifies the `X-Gateway-Identity` header of every proxied request against these keys: a compact JWS " +
+      "(`alg` EdDSA, `typ` JWT, `kid`) whose claims are `iss`, `aud`, `key_id`, `org`, `scopes`, `mode`, `request_id`, " +
+      "`method`, `path`, `iat` and `exp` (`iat` + 60 s). During a signing-key rotation the set also holds the previous key.",
+    security: [],
+    responses: {
+      200: {
+        description: "The JWK Set: the current signing key first",
+        content: { "application/jwk-set+json": { schema: z.object({ keys: z.array(publicJwk).min(1) }).openapi("IdentityJwks") } },
       },
       500: error,
     },

@@ -12,7 +12,7 @@ import { validateRequestLine } from "../request/line.ts";
 import { touchLastUsed } from "../storage/records.ts";
 import type { AdmittedState, RequestState } from "./context.ts";
 import { requestIdFrom } from "./request-id.ts";
-import { runtimeFor, type Runtime } from "./runtime.ts";
+import { runtimeFor, signerOf, type Runtime } from "./runtime.ts";
 
 /** The gateway's own endpoints (a Hono app), for requests the pipeline admitted to them. */
 export type GatewayHandler = (request: Request, env: Bindings, ctx: ExecutionContext, state: AdmittedState) => Promise<Response>;
@@ -64,6 +64,7 @@ function logRequest(method: string, state: RequestState, status: number): void {
  */
 async function admit(request: Request, env: Bindings, ctx: ExecutionContext, state: RequestState): Promise<Response | AdmittedState> {
   const rt = runtimeFor(env);
+  const signer = await signerOf(rt);
   const line = validateRequestLine(request.method, request.url, rt.config.MAX_REQUEST_LINE_BYTES);
   checkRequestHeaders(request.headers, rt.config.MAX_HEADER_BYTES);
   state.line = line;
@@ -94,13 +95,26 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
   if (route.target === "gateway") return Object.assign(state, { runtime: rt });
   if (!state.auth) throw new GatewayError("internal_error", "A proxied route must require a key");
   state.outcome = "proxied";
+  const key = state.auth.key;
   const upstream = { baseUrl: rt.config.ORIGIN_URL, fetcher: env.ORIGIN, timeoutMs: rt.config.ORIGIN_TIMEOUT_MS };
-  return forward(upstream, line, originHeaders(request, rt, state.auth.key, state.requestId, client.ip), request.body);
+  const identityToken = await signer.sign(
+    { key_id: key.id, org: key.organization_id, scopes: key.scopes, mode: "live", request_id: state.requestId, method: line.method, path: line.path },
+    Date.now(),
+  );
+  return forward(upstream, line, originHeaders(request, rt, key, state.requestId, client.ip, identityToken), request.body);
 }
 
-function originHeaders(request: Request, rt: Runtime, key: NonNullable<RequestState["auth"]>["key"], requestId: string, clientIp: string): Headers {
+function originHeaders(
+  request: Request,
+  rt: Runtime,
+  key: NonNullable<RequestState["auth"]>["key"],
+  requestId: string,
+  clientIp: string,
+  identityToken: string,
+): Headers {
   const url = new URL(request.url);
   return originRequestHeaders(request.headers, {
+    identityToken,
     key,
     requestId,
     clientIp,

@@ -1,14 +1,15 @@
-import { parseConfig, type Config } from "../config.ts";
+import { parseConfig, parseIdentityConfig, type Config, type IdentityConfig } from "../config.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
 import { TtlCache } from "../auth/ttl-cache.ts";
 import { GatewayError } from "../errors.ts";
+import { createSigner, type IdentitySigner } from "../identity/signer.ts";
 import { importHashKey } from "../keys/hash.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import { compileRoutes, type RouteMatcher } from "../routes/match.ts";
 import { DEFAULT_ROUTES } from "../routes/table.ts";
 import type { Bindings } from "../env.ts";
-import { logLine } from "../log.ts";
+import { errorText, logLine } from "../log.ts";
 
 /**
  * Everything derived from the environment once per isolate: parsed config,
@@ -27,6 +28,12 @@ export interface Runtime {
   sharedFailures: SharedFailureCounter | undefined;
   /** Key ids whose last_used_at this isolate wrote within the interval. */
   lastUsedWrites: TtlCache<true>;
+  /**
+   * Signs X-Gateway-Identity. Importing a key is asynchronous, so a key that
+   * parses but does not work resolves to the same 500 as any invalid config
+   * (`ready` awaits it on every request); it never rejects.
+   */
+  identity: Promise<IdentitySigner | GatewayError>;
 }
 
 // Keyed by the env object: one per isolate in production; a test that passes
@@ -34,8 +41,23 @@ export interface Runtime {
 const runtimes = new WeakMap<object, Runtime | GatewayError>();
 const routes = compileRoutes(DEFAULT_ROUTES);
 
+const MISCONFIGURED = "The gateway is misconfigured";
+
+function logInvalid(err: unknown): void {
+  logLine({ level: "error", event: "config_invalid", message: err instanceof Error ? err.message : String(err) });
+}
+
+function signerFor(config: IdentityConfig): Promise<IdentitySigner | GatewayError> {
+  return createSigner(config).catch((err: unknown) => {
+    // errorText, not the raw error: WebCrypto messages name the problem, never the key.
+    logInvalid(new Error(`Invalid configuration: ${errorText(err)}`));
+    return new GatewayError("internal_error", MISCONFIGURED);
+  });
+}
+
 function build(env: Bindings): Runtime {
   const config = parseConfig(env);
+  const identityConfig = parseIdentityConfig(env);
   return {
     config,
     hashKey: importHashKey(config.KEY_HASH_SECRET),
@@ -45,6 +67,7 @@ function build(env: Bindings): Runtime {
     failures: new FailureLimiter(config.AUTH_FAIL_LIMIT, config.AUTH_FAIL_WINDOW_S * 1000, config.AUTH_FAIL_MAX_TRACKED_IPS),
     sharedFailures: sharedCounterOf(env),
     lastUsedWrites: new TtlCache(config.MEMORY_CACHE_MAX_ENTRIES, config.LAST_USED_WRITE_INTERVAL_S * 1000),
+    identity: signerFor(identityConfig),
   };
 }
 
@@ -55,11 +78,18 @@ export function runtimeFor(env: Bindings): Runtime {
     try {
       rt = build(env);
     } catch (err) {
-      logLine({ level: "error", event: "config_invalid", message: err instanceof Error ? err.message : String(err) });
-      rt = new GatewayError("internal_error", "The gateway is misconfigured");
+      logInvalid(err);
+      rt = new GatewayError("internal_error", MISCONFIGURED);
     }
     runtimes.set(env, rt);
   }
   if (rt instanceof GatewayError) throw rt;
   return rt;
+}
+
+/** The identity signer, or the misconfiguration 500: awaited once per request, before anything else. */
+export async function signerOf(rt: Runtime): Promise<IdentitySigner> {
+  const signer = await rt.identity;
+  if (signer instanceof GatewayError) throw signer;
+  return signer;
 }

@@ -1,7 +1,14 @@
 import type { AuthRecord } from "../storage/records.ts";
 
 /** Identity headers only the gateway may set (DESIGN §6). */
-export const IDENTITY_HEADERS = ["x-api-key-id", "x-organization-id", "x-api-key-scopes", "x-request-id", "x-gateway-token"];
+export const IDENTITY_HEADERS = [
+  "x-api-key-id",
+  "x-organization-id",
+  "x-api-key-scopes",
+  "x-request-id",
+  "x-gateway-token",
+  "x-gateway-identity",
+];
 
 /**
  * Client request headers never forwarded as sent (lower-case). Origins and
@@ -55,6 +62,8 @@ export interface ForwardIdentity {
   host: string;
   forwardAuthorization: boolean;
   originToken: string | undefined;
+  /** The signed identity (a compact JWS) for X-Gateway-Identity. */
+  identityToken?: string;
 }
 
 // A plain loop and no Set unless the request lists headers in Connection: this runs for every header of every request.
@@ -83,5 +92,6 @@ export function originRequestHeaders(incoming: Headers, id: ForwardIdentity): He
   out.set("x-forwarded-proto", id.proto);
   out.set("x-forwarded-host", id.host);
   if (id.originToken !== undefined) out.set("x-gateway-token", id.originToken);
+  if (id.identityToken !== undefined) out.set("x-gateway-identity", id.identityToken);
   return out;
 }

@@ -85,6 +85,7 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
   it("writes the secrets to the given file, not the project's .dev.vars", async () => {
     const written = await readFile(join(tmp, ".dev.vars"), "utf8");
     expect(written).toMatch(/^KEY_HASH_SECRET=[A-Za-z0-9_-]{64}$/m);
+    expect(written).toMatch(/^IDENTITY_SIGNING_KEY='\{"kty":"OKP","crv":"Ed25519","x":"[A-Za-z0-9_-]{43}","d":"[A-Za-z0-9_-]{43}"\}'$/m);
     expect(existsSync(DEV_VARS) ? await readFile(DEV_VARS, "utf8") : null).toBe(developerDevVars);
   });
 

@@ -17,6 +17,9 @@ import { insertKey, type KeyRow } from "../../src/storage/records.ts";
 
 const PROJECT_DIR = fileURLToPath(new URL("../../", import.meta.url));
 export const SECURITY_TEST_HASH_SECRET = "security-suite-only-secret-0123456789abcdef";
+/** An Ed25519 private JWK for X-Gateway-Identity, for these tests only. */
+export const SECURITY_TEST_SIGNING_KEY =
+  '{"crv":"Ed25519","d":"gqg7L70HRNNAUWngiG1TcXfi47tKjXmQoo_7xvB0Wgg","x":"7xKIMFMZlkgNV6CdrSDRscpAaxbbeH7miXZO05F7YcU","kty":"OKP"}';
 
 /** One line the Worker logged (DESIGN §10), parsed; the per-request line has a `status`. */
 export type LogLine = Record<string, unknown>;
@@ -86,6 +89,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const bindings: Record<string, unknown> = {
     KEY_HASH_SECRET: { type: "secret_text", value: SECURITY_TEST_HASH_SECRET },
+    IDENTITY_SIGNING_KEY: { type: "secret_text", value: SECURITY_TEST_SIGNING_KEY },
     ORIGIN_URL: { type: "plain_text", value: opts.originUrl },
   };
   for (const [name, value] of Object.entries(opts.vars ?? {})) bindings[name] = { type: "plain_text", value };
