@@ -71,6 +71,7 @@ async function run(command: Exclude<Command, { name: "help" }>, store: KeyStore)
         scopes: command.scopes,
         expiresAt: command.expiresAt,
         actor: ACTOR,
+        mode: command.mode,
       });
       return { json: created, text: createdText(created, "Created") };
     }
@@ -101,6 +102,7 @@ function createdText(k: CreatedKey, verb: string): string {
     `${verb} ${k.id} "${k.name}" in organization ${k.organization_id}`,
     `  scopes:  ${k.scopes.join(" ")}`,
     `  expires: ${k.expires_at ?? "never"}`,
+    `  mode:    ${k.mode}`,
     "",
     k.key,
     "",
@@ -122,6 +124,7 @@ function showText(k: KeyObject): string {
     ["expires", k.expires_at ?? "never"],
     ["revoked", k.revoked_at ?? "-"],
     ["rotated from", k.rotated_from ?? "-"],
+    ["mode", k.mode],
   ];
   return rows.map(([a, b]) => `${a.padEnd(13)}${b}`).join("\n") + "\n";
 }

@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   const bindings = await openLocalBindings({ persistTo, devVarsPath });
   let issued: Awaited<ReturnType<typeof issueDemoKeys>>;
   try {
-    issued = await issueDemoKeys({ ...bindings, vars: { ...bindings.vars, ORIGIN_URL: origin.url } });
+    issued = await issueDemoKeys({ ...bindings, vars: { ...bindings.vars, ORIGIN_URL: origin.url, TEST_ORIGIN_URL: origin.url } });
   } catch (err) {
     if (err instanceof ConfigError) return fail(`${err.message} (check wrangler.toml [vars] and ${shownDevVars})`);
     throw err;
@@ -256,6 +256,8 @@ async function main(): Promise<void> {
     String(port),
     "--var",
     `ORIGIN_URL:${origin.url}`,
+    "--var",
+    `TEST_ORIGIN_URL:${origin.url}`,
     "--persist-to",
     persistTo,
   ];

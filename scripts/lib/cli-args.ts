@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ALL_SCOPES } from "../../src/auth/scopes.ts";
-import { KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
+import { KeyModeSchema, KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
+import type { KeyMode } from "../../src/keys/format.ts";
 
 /**
  * The key command line's grammar (DESIGN §8), parsed and validated before
@@ -30,7 +31,7 @@ const KeyId = z.string().regex(/^key_[0-9A-Za-z]{20}$/, "the key id looks like k
 
 export type Command =
   | { name: "help" }
-  | { name: "create"; org: string; keyName: string; scopes: string[]; expiresAt: string | null; json: boolean }
+  | { name: "create"; org: string; keyName: string; scopes: string[]; expiresAt: string | null; mode: KeyMode; json: boolean }
   | { name: "list"; org: string; json: boolean }
   | { name: "show"; id: string; json: boolean }
   | { name: "revoke"; id: string; json: boolean }
@@ -50,6 +51,7 @@ const OPTIONS = {
   "expires-in": { type: "string" },
   "expires-at": { type: "string" },
   grace: { type: "string" },
+  mode: { type: "string" },
   json: { type: "boolean" },
   remote: { type: "boolean" },
   "persist-to": { type: "string" },
@@ -58,7 +60,7 @@ const OPTIONS = {
 } as const;
 
 const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
-  create: ["org", "name", "scopes", "expires-in", "expires-at", "json"],
+  create: ["org", "name", "scopes", "expires-in", "expires-at", "mode", "json"],
   list: ["org", "json"],
   show: ["json"],
   revoke: ["json"],
@@ -129,6 +131,7 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
           keyName: check(KeyName, required(v.name, "--name")),
           scopes: parseScopes(required(v.scopes, "--scopes")),
           expiresAt: parseExpiry(v["expires-in"], v["expires-at"], now),
+          mode: v.mode === undefined ? "live" : check(KeyModeSchema, v.mode),
           json,
         },
         ...common,
@@ -150,14 +153,15 @@ export const USAGE = `Manage API keys (DESIGN §8). Works on the local state of 
 Usage: npm run -s keys -- <command> [options]
 
 Commands:
-  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO] [--json]
+  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO] [--mode live|test] [--json]
                         Create a key. The key is printed once and never again.
+                        --mode test makes a pk_test_ key, whose requests go to TEST_ORIGIN_URL.
   list --org ORG [--json]
                         The organization's keys, newest first (no secrets).
   show ID [--json]      One key.
   revoke ID [--json]    Revoke a key at once (D1, then a KV tombstone). Repeating it is harmless.
   rotate ID [--grace 1h] [--json]
-                        A new key with the same name, scopes and expiry; the old one stops
+                        A new key with the same name, scopes, expiry and mode; the old one stops
                         now, or after the grace period (at most 7d).
   help                  This text.
 

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ALL_SCOPES, SCOPE_CATALOG } from "../auth/scopes.ts";
 import { ErrorCode } from "../errors.ts";
+import { KEY_MODES } from "../keys/format.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
 
 /**
@@ -26,6 +27,11 @@ export const Scope = z
   .refine((s) => ALL_SCOPES.has(s), { error: (i) => `unknown scope "${String(i.input)}"; valid scopes: ${VALID_SCOPES}` })
   .openapi({ enum: SCOPE_CATALOG.map((s) => s.scope), example: "candidates:read" });
 
+export const KeyModeSchema = z.enum(KEY_MODES, { error: 'mode must be "live" or "test"' }).openapi({
+  description: "`live` (pk_live_…): requests go to the origin. `test` (pk_test_…): requests go to the test origin.",
+  example: "live",
+});
+
 const IsoTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" });
 
 export const CreateKeyBody = z
@@ -39,6 +45,9 @@ export const CreateKeyBody = z
     expires_at: IsoTime.nullable()
       .optional()
       .openapi({ description: "When the key stops working (UTC). Omit or null: it never expires." }),
+    mode: KeyModeSchema.optional().openapi({
+      description: "`live` (default) or `test`. A test-mode key can only create test-mode keys; test keys need TEST_ORIGIN_URL.",
+    }),
   })
   .openapi("CreateKeyRequest");
 
@@ -86,7 +95,7 @@ export const KeyObjectSchema = z
     id: z.string().regex(KEY_ID_PATTERN),
     name: z.string(),
     organization_id: z.string(),
-    display: z.string().openapi({ example: "pk_live_abcd…wxyz" }),
+    display: z.string().openapi({ example: "pk_live_abcd…wxyz", description: "pk_live_… or pk_test_…" }),
     scopes: z.array(z.string()),
     state: z.enum(["active", "expired", "revoked"]),
     created_at: z.string(),
@@ -95,6 +104,7 @@ export const KeyObjectSchema = z
     expires_at: z.string().nullable(),
     revoked_at: z.string().nullable().openapi({ description: "In the future while a rotation grace period runs" }),
     rotated_from: z.string().nullable(),
+    mode: KeyModeSchema,
   })
   .openapi("ApiKey");
 

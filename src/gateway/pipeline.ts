@@ -7,6 +7,7 @@ import { errorResponse, GatewayError } from "../errors.ts";
 import { errorText, logLine } from "../log.ts";
 import { originRequestHeaders } from "../proxy/headers.ts";
 import { forward } from "../proxy/forward.ts";
+import { upstreamFor } from "../proxy/upstream.ts";
 import { checkRequestHeaders } from "../request/headers.ts";
 import { validateRequestLine } from "../request/line.ts";
 import { touchLastUsed } from "../storage/records.ts";
@@ -94,13 +95,13 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
 
   if (route.target === "gateway") return Object.assign(state, { runtime: rt });
   if (!state.auth) throw new GatewayError("internal_error", "A proxied route must require a key");
-  state.outcome = "proxied";
   const key = state.auth.key;
-  const upstream = { baseUrl: rt.config.ORIGIN_URL, fetcher: env.ORIGIN, timeoutMs: rt.config.ORIGIN_TIMEOUT_MS };
+  const upstream = upstreamFor(key.mode, rt.config, env.ORIGIN);
   const identityToken = await signer.sign(
-    { key_id: key.id, org: key.organization_id, scopes: key.scopes, mode: "live", request_id: state.requestId, method: line.method, path: line.path },
+    { key_id: key.id, org: key.organization_id, scopes: key.scopes, mode: key.mode, request_id: state.requestId, method: line.method, path: line.path },
     Date.now(),
   );
+  state.outcome = "proxied";
   return forward(upstream, line, originHeaders(request, rt, key, state.requestId, client.ip, identityToken), request.body);
 }
 

@@ -1,5 +1,5 @@
 import type { KeyRow } from "../storage/records.ts";
-import { displayKey, generateKey } from "./format.ts";
+import { displayKey, generateKey, type KeyMode } from "./format.ts";
 import { hashKey } from "./hash.ts";
 import { generateKeyId } from "./ids.ts";
 
@@ -10,11 +10,14 @@ export interface NewKey {
   expiresAt: string | null;
   actor: string;
   rotatedFrom?: string | null;
+  /** Default `live`. */
+  mode?: KeyMode;
 }
 
 /** A fresh key and the row that stores it: the plaintext is returned once, never stored. */
 export async function mintKey(secret: CryptoKey, input: NewKey, now: Date): Promise<{ row: KeyRow; plaintext: string }> {
-  const plaintext = generateKey();
+  const mode = input.mode ?? "live";
+  const plaintext = generateKey(mode);
   const row: KeyRow = {
     id: generateKeyId(),
     organization_id: input.organizationId,
@@ -28,6 +31,7 @@ export async function mintKey(secret: CryptoKey, input: NewKey, now: Date): Prom
     revoked_at: null,
     last_used_at: null,
     rotated_from: input.rotatedFrom ?? null,
+    mode,
   };
   return { row, plaintext };
 }

@@ -87,6 +87,7 @@ export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: numb
       expiresAt: old.expires_at,
       actor,
       rotatedFrom: old.id,
+      mode: old.mode,
     },
     now,
   );

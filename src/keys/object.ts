@@ -1,4 +1,5 @@
 import type { KeyRow } from "../storage/records.ts";
+import type { KeyMode } from "./format.ts";
 import { keyState, type KeyState } from "./state.ts";
 
 /** The key object of every API response and `--json` output (DESIGN §8): no secret, no hash. */
@@ -15,6 +16,7 @@ export interface KeyObject {
   expires_at: string | null;
   revoked_at: string | null;
   rotated_from: string | null;
+  mode: KeyMode;
 }
 
 export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
@@ -31,5 +33,6 @@ export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,
     rotated_from: row.rotated_from,
+    mode: row.mode,
   };
 }

@@ -8,6 +8,7 @@ export const IDENTITY_HEADERS = [
   "x-request-id",
   "x-gateway-token",
   "x-gateway-identity",
+  "x-api-key-mode",
 ];
 
 /**
@@ -87,6 +88,7 @@ export function originRequestHeaders(incoming: Headers, id: ForwardIdentity): He
   out.set("x-api-key-id", id.key.id);
   out.set("x-organization-id", id.key.organization_id);
   out.set("x-api-key-scopes", id.key.scopes.join(" "));
+  out.set("x-api-key-mode", id.key.mode);
   out.set("x-request-id", id.requestId);
   out.set("x-forwarded-for", id.clientIp);
   out.set("x-forwarded-proto", id.proto);

@@ -11,7 +11,8 @@ export const kvKeyOf = (hash: string) => `key:${hash}`;
 
 const isStringOrNull = (v: unknown) => v === null || typeof v === "string";
 
-function isAuthRecord(v: unknown): v is AuthRecord {
+/** Entries written before test mode have no `mode`: they can only be live keys. */
+function isAuthRecord(v: unknown): v is Omit<AuthRecord, "mode"> & Partial<Pick<AuthRecord, "mode">> {
   if (typeof v !== "object" || v === null) return false;
   const r = v as Record<string, unknown>;
   return (
@@ -21,14 +22,16 @@ function isAuthRecord(v: unknown): v is AuthRecord {
     Array.isArray(r.scopes) &&
     r.scopes.every((s) => typeof s === "string") &&
     isStringOrNull(r.expires_at) &&
-    isStringOrNull(r.revoked_at)
+    isStringOrNull(r.revoked_at) &&
+    (r.mode === undefined || r.mode === "live" || r.mode === "test")
   );
 }
 
 /** The cached record, or null when KV has none (or holds something unreadable). */
 export async function readCachedRecord(kv: KeyValueStore, hash: string, cacheTtl: number): Promise<AuthRecord | null> {
   const value = await kv.get(kvKeyOf(hash), { type: "json", cacheTtl });
-  return isAuthRecord(value) && digestsEqual(value.hash, hash) ? value : null;
+  if (!isAuthRecord(value) || !digestsEqual(value.hash, hash)) return null;
+  return value.mode === undefined ? { ...value, mode: "live" } : (value as AuthRecord);
 }
 
 export async function writeCachedRecord(kv: KeyValueStore, record: AuthRecord, ttlSeconds: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { KeyMode } from "../keys/format.ts";
 import type { SqlDatabase } from "./ports.ts";
 
 /** A row of `api_keys` (DESIGN §2); `scopes` is a JSON array, times ISO-8601 UTC. */
@@ -14,6 +15,8 @@ export interface KeyRow {
   revoked_at: string | null;
   last_used_at: string | null;
   rotated_from: string | null;
+  /** `test` for a `pk_test_` key (migrations/0002_key_mode.sql). */
+  mode: KeyMode;
 }
 
 /** What authentication needs of a key: small enough to cache in KV and memory. */
@@ -24,6 +27,7 @@ export interface AuthRecord {
   scopes: string[];
   expires_at: string | null;
   revoked_at: string | null;
+  mode: KeyMode;
 }
 
 export type EventType = "created" | "renamed" | "rotated" | "revoked";
@@ -36,6 +40,7 @@ export function toAuthRecord(row: KeyRow): AuthRecord {
     scopes: JSON.parse(row.scopes) as string[],
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,
+    mode: row.mode,
   };
 }
 
@@ -57,8 +62,8 @@ export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
     db
       .prepare(
         `INSERT INTO api_keys (id, organization_id, name, hash, display, scopes, created_at, created_by,
-           expires_at, revoked_at, last_used_at, rotated_from)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           expires_at, revoked_at, last_used_at, rotated_from, mode)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .bind(
         row.id,
@@ -73,6 +78,7 @@ export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
         row.revoked_at,
         row.last_used_at,
         row.rotated_from,
+        row.mode,
       ),
     eventStatement(db, row.id, row.organization_id, "created", row.created_by, row.created_at),
   ];
