@@ -16,7 +16,8 @@ const DESCRIPTION = `The gateway in front of the hiring API: it checks a scoped 
 This document describes what the gateway answers itself: API key management under \`/api/v1/api-keys\`, \`/healthz\`
 and \`${JWKS_PATH}\`, the public keys that verify the signed identity (\`X-Gateway-Identity\`, an EdDSA JWT) the origin receives.
 
-**Authentication.** Send a key as \`Authorization: Bearer pk_live_…\`. Keys are secrets (the \`pk_\` prefix does not mean publishable).
+**Authentication.** Send a key as \`Authorization: Bearer pk_live_…\` (or \`pk_test_…\`: a test-mode key, whose requests go to the test origin
+and which manages only test-mode keys). Keys are secrets (the \`pk_\` prefix does not mean publishable).
 A key is shown once, when it is created or rotated; the gateway stores only its HMAC.
 
 **Scopes.** Each route needs the scopes named in its summary. \`*\` holds every scope; the broad \`read\` and \`write\` scopes hold

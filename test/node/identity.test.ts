@@ -46,7 +46,9 @@ describe("X-Gateway-Identity through wrangler dev", () => {
       issuer: "ats-edge-gateway",
       audience: "ats-origin",
       algorithms: ["EdDSA"],
+      maxTokenAge: "60s",
     });
+    expect(payload.method).toBe("GET");
     expect(protectedHeader.alg).toBe("EdDSA");
     expect(payload).toMatchObject({
       key_id: row.id,

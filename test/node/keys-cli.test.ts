@@ -27,6 +27,7 @@ interface KeyJson {
   expires_at: string | null;
   revoked_at: string | null;
   rotated_from: string | null;
+  mode: "live" | "test";
   key?: string;
 }
 
@@ -84,7 +85,7 @@ describe("npm run keys", () => {
 
   it("--json prints exactly one JSON document: the key object plus key", async () => {
     const created = await json(["create", "--org", "acme", "--name", "json", "--scopes", "jobs:read"]);
-    expect(created).toMatchObject({ organization_id: "acme", name: "json", scopes: ["jobs:read"], state: "active", expires_at: null });
+    expect(created).toMatchObject({ organization_id: "acme", name: "json", scopes: ["jobs:read"], state: "active", expires_at: null, mode: "live" });
     expect(created.key).toMatch(KEY);
     const shown = await json(["show", created.id]);
     expect(shown).not.toHaveProperty("key");
@@ -122,7 +123,23 @@ describe("npm run keys", () => {
     expect((await eventually(old.key!, 401, 2_500)).status).toBe(401);
   }, 20_000);
 
+  it("create --mode test: a pk_test_ key, mode test everywhere, that reaches the test origin (locally the demo origin) as test", async () => {
+    const created = await json(["create", "--org", "acme", "--name", "sandbox", "--scopes", "candidates:read", "--mode", "test"]);
+    expect(created.key).toMatch(/^pk_test_[A-Za-z0-9_-]{48}$/);
+    expect(created.mode).toBe("test");
+    const res = await get(created.key!);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { meta: { api_key_mode: string } }).meta.api_key_mode).toBe("test");
+    // Rotation keeps the mode; `show` names it.
+    const next = await json(["rotate", created.id]);
+    expect(next.key).toMatch(/^pk_test_/);
+    expect(next.mode).toBe("test");
+    expect((await keys(["show", next.id])).stdout).toMatch(/^mode\s+test$/m);
+  }, 120_000);
+
   const BAD: [string, string[]][] = [
+    ["an unknown --mode", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--mode", "prod"]],
+    ["--mode on list", ["list", "--org", "acme", "--mode", "test"]],
     ["an unknown scope", ["create", "--org", "acme", "--name", "x", "--scopes", "candidates:delete"]],
     ["no --org", ["create", "--name", "x", "--scopes", "jobs:read"]],
     ["an org with spaces", ["create", "--org", "a b", "--name", "x", "--scopes", "jobs:read"]],

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readD1Migrations } from "@cloudflare/vitest-plugin";
 import { unstable_startWorker } from "wrangler";
+import type { KeyMode } from "../../src/keys/format.ts";
 import { importHashKey } from "../../src/keys/hash.ts";
 import { mintKey } from "../../src/keys/issue.ts";
 import type { KeyValueStore, SqlDatabase } from "../../src/storage/ports.ts";
@@ -51,7 +52,7 @@ export interface Gateway {
   db: SqlDatabase;
   kv: KeyValueStore;
   /** A key stored straight in D1, as the management API or the CLI would. */
-  createKey(scopes: string[], opts?: { org?: string; expiresAt?: string | null }): Promise<TestKey>;
+  createKey(scopes: string[], opts?: { org?: string; expiresAt?: string | null; mode?: KeyMode }): Promise<TestKey>;
   /** Every JSON line the Worker has logged so far. */
   logs(): LogLine[];
   /** Waits until the per-request log lines matching `pick` number at least `count`. */
@@ -149,6 +150,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
             scopes,
             expiresAt: keyOpts.expiresAt ?? null,
             actor: "cli",
+            mode: keyOpts.mode ?? "live",
           },
           new Date(),
         );
