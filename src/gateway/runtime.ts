@@ -31,7 +31,7 @@ export interface Runtime {
   /**
    * Signs X-Gateway-Identity. Importing a key is asynchronous, so a key that
    * parses but does not work resolves to the same 500 as any invalid config
-   * (`ready` awaits it on every request); it never rejects.
+   * (`signerOf` awaits it on every request); it never rejects.
    */
   identity: Promise<IdentitySigner | GatewayError>;
 }
@@ -50,7 +50,7 @@ function logInvalid(err: unknown): void {
 function signerFor(config: IdentityConfig): Promise<IdentitySigner | GatewayError> {
   return createSigner(config).catch((err: unknown) => {
     // errorText, not the raw error: WebCrypto messages name the problem, never the key.
-    logInvalid(new Error(`Invalid configuration: ${errorText(err)}`));
+    logInvalid(new Error(`Invalid configuration: IDENTITY_SIGNING_KEY cannot sign (${errorText(err)})`));
     return new GatewayError("internal_error", MISCONFIGURED);
   });
 }

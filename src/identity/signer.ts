@@ -46,7 +46,7 @@ export async function createSigner(config: IdentityConfig): Promise<IdentitySign
   ]);
   const probe = encoder.encode("identity signing key self-check");
   const ok = await crypto.subtle.verify(ALGORITHM, publicKey, await crypto.subtle.sign(ALGORITHM, privateKey, probe), probe);
-  if (!ok) throw new Error('IDENTITY_SIGNING_KEY "x" is not the public key of its "d"');
+  if (!ok) throw new Error('its "x" is not the public key of its "d"');
 
   const current = await publicJwk(jwk);
   const keys: PublicJwk[] = [current];
