@@ -3,6 +3,9 @@ import { defineConfig } from "vitest/config";
 
 // Fixed for tests only; `npm start` writes a random one into .dev.vars.
 export const TEST_KEY_HASH_SECRET = "test-only-secret-0123456789abcdef0123456789abcdef";
+// Fixed for tests only (an Ed25519 private JWK); `npm start` writes a random one into .dev.vars.
+export const TEST_IDENTITY_SIGNING_KEY =
+  '{"crv":"Ed25519","d":"fSPHVeRT2Lt4xufCBiW9h-3zEtmLKy2_bJ_W2JrJEcc","x":"bfL8A_PBTlZ31JIqMzZsMJObYIus0KCf1rnJK3K3EFo","kty":"OKP"}';
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
@@ -19,6 +22,7 @@ export default defineConfig(async () => {
               miniflare: {
                 bindings: {
                   KEY_HASH_SECRET: TEST_KEY_HASH_SECRET,
+                  IDENTITY_SIGNING_KEY: TEST_IDENTITY_SIGNING_KEY,
                   ORIGIN_URL: inject("originUrl"),
                   TEST_ORIGIN_URL: inject("originUrl"),
                   TEST_MIGRATIONS: migrations,

@@ -16,7 +16,7 @@ import { formatRunsSummary, summarizeRuns } from "./bench/runs.ts";
 import { PROFILE_VARIANTS, variantReplacements, type Variant } from "./bench/variants.ts";
 import { streamCheck, type StreamCheck } from "./bench/stream-check.ts";
 import { startRuntime, type BenchRuntime, type Via, type WorkerSpec } from "./bench/workers.ts";
-import { PROJECT_DIR } from "./lib/local-state.ts";
+import { PROJECT_DIR, randomSigningKey } from "./lib/local-state.ts";
 
 /**
  * `npm run bench` (DESIGN §11): every row side by side in one run, in one
@@ -246,6 +246,7 @@ function gatewayVars(originUrl: string, hashSecret: string): Record<string, stri
   return {
     ORIGIN_URL: originUrl,
     KEY_HASH_SECRET: hashSecret,
+    IDENTITY_SIGNING_KEY: randomSigningKey(),
     // Rejection rows send hundreds of thousands of failures from one client: raise the
     // failed-authentication limit (the schema's maximum) rather than measure the 429 path.
     AUTH_FAIL_LIMIT: "1000000",
@@ -805,7 +806,7 @@ async function main(): Promise<void> {
         microIterations: o.micro,
         largeBodyBytes: LARGE_BYTES,
         streamSizesMiB: o.streamSizesMiB,
-        gatewayVars: { ...baseVars, KEY_HASH_SECRET: "(random per run, 64 chars)" },
+        gatewayVars: { ...baseVars, KEY_HASH_SECRET: "(random per run, 64 chars)", IDENTITY_SIGNING_KEY: "(random per run)" },
         gatewayKvVars: { MEMORY_CACHE_TTL_MS: "0" },
         migrations,
       },

@@ -116,6 +116,7 @@ function callerOf(req: IncomingMessage) {
     api_key_id: header("x-api-key-id"),
     api_key_scopes: scopes === null ? null : scopes.split(" ").filter(Boolean),
     request_id: header("x-request-id"),
+    api_key_mode: header("x-api-key-mode"),
   };
 }
 

@@ -103,6 +103,7 @@ async function run(command: Exclude<Command, { name: "help" }>, { store, usage }
         rateLimit: command.rateLimit,
         monthlyQuota: command.monthlyQuota,
         allowedCidrs: command.allowedCidrs,
+        mode: command.mode,
       });
       return { json: created, text: createdText(created, "Created") };
     }
@@ -173,6 +174,7 @@ function createdText(k: CreatedKey, verb: string): string {
     `  expires: ${k.expires_at ?? "never"}`,
     `  limits:  ${limitsText(k)}`,
     `  from:    ${k.allowed_cidrs?.join(" ") ?? "any address"}`,
+    `  mode:    ${k.mode}`,
     "",
     k.key,
     "",
@@ -206,6 +208,7 @@ function showText(k: KeyObject): string {
     ["rotated from", k.rotated_from ?? "-"],
     ["limits", limitsText(k)],
     ["allowed from", k.allowed_cidrs?.join(" ") ?? "any address"],
+    ["mode", k.mode],
   ];
   return rows.map(([a, b]) => `${a.padEnd(13)}${b}`).join("\n") + "\n";
 }

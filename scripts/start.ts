@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { constants } from "node:os";
-import { ConfigError, ConfigSchema } from "../src/config.ts";
+import { ConfigError, ConfigSchema, IdentityConfigSchema } from "../src/config.ts";
 import { createKey, revokeKey } from "../src/keys/lifecycle.ts";
 import { keyState } from "../src/keys/state.ts";
 import { listKeysInOrg } from "../src/storage/records.ts";
@@ -192,11 +192,16 @@ async function main(): Promise<void> {
   // 1. Local secrets.
   const devVars = await ensureDevVars(devVarsPath);
   const shownDevVars = devVarsPath === DEFAULT_DEV_VARS ? ".dev.vars" : devVarsPath;
-  if (devVars.action === "created") console.log(`Created ${shownDevVars} with a random KEY_HASH_SECRET.`);
-  if (devVars.action === "appended") console.log(`Added a random KEY_HASH_SECRET to ${shownDevVars}.`);
+  const addedNames = devVars.added.join(" and ");
+  if (devVars.action === "created") console.log(`Created ${shownDevVars} with a random ${addedNames}.`);
+  if (devVars.action === "appended") console.log(`Added a random ${addedNames} to ${shownDevVars}.`);
   const secretCheck = ConfigSchema.shape.KEY_HASH_SECRET.safeParse(devVars.keyHashSecret);
   if (!secretCheck.success) {
     return fail(`KEY_HASH_SECRET in ${shownDevVars} must be at least 32 bytes. Replace it (every local key will stop working) or delete the line to get a random one.`);
+  }
+  const signingCheck = IdentityConfigSchema.shape.IDENTITY_SIGNING_KEY.safeParse(devVars.vars.IDENTITY_SIGNING_KEY);
+  if (!signingCheck.success) {
+    return fail(`IDENTITY_SIGNING_KEY in ${shownDevVars} must be an Ed25519 private key as a JWK (JSON). Delete the line to get a random one.`);
   }
 
   // 2. Both ports free, before anything slow happens.
@@ -229,7 +234,7 @@ async function main(): Promise<void> {
   const bindings = await openLocalBindings({ persistTo, devVarsPath });
   let issued: Awaited<ReturnType<typeof issueDemoKeys>>;
   try {
-    issued = await issueDemoKeys({ ...bindings, vars: { ...bindings.vars, ORIGIN_URL: origin.url } });
+    issued = await issueDemoKeys({ ...bindings, vars: { ...bindings.vars, ORIGIN_URL: origin.url, TEST_ORIGIN_URL: origin.url } });
   } catch (err) {
     if (err instanceof ConfigError) return fail(`${err.message} (check wrangler.toml [vars] and ${shownDevVars})`);
     throw err;
@@ -251,6 +256,8 @@ async function main(): Promise<void> {
     String(port),
     "--var",
     `ORIGIN_URL:${origin.url}`,
+    "--var",
+    `TEST_ORIGIN_URL:${origin.url}`,
     "--persist-to",
     persistTo,
   ];

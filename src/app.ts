@@ -6,6 +6,7 @@ import { documentGatewayRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } f
 import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
 import type { AdmittedState, AppEnv } from "./gateway/context.ts";
 import type { GatewayHandler } from "./gateway/pipeline.ts";
+import { JWKS_PATH, jwksHandler } from "./identity/jwks.ts";
 import { SCRIPT_PATH, SETTINGS_PATH, settingsPage, settingsScript, settingsStyle, STYLE_PATH } from "./settings/serve.ts";
 
 /**
@@ -38,6 +39,7 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
   app.post(REPORT_PATH, reportHandler);
   documentGatewayRoutes(app.openAPIRegistry);
   app.get(OPENAPI_PATH, openApiHandler(() => app.getOpenAPI31Document(OPENAPI_CONFIG)));
+  app.get(JWKS_PATH, jwksHandler);
 
   // The settings page and its assets (public: the page asks for a key itself).
   app.get(SETTINGS_PATH, settingsPage);

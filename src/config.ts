@@ -106,6 +106,8 @@ export const ConfigSchema = z.object({
   ANALYTICS_API_TOKEN: z.string().min(20, "must be at least 20 characters").optional(),
   // Overrides the SQL API address built from ANALYTICS_ACCOUNT_ID (tests point it at a local stand-in).
   ANALYTICS_SQL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Where `pk_test_` keys' requests go; unset, the gateway refuses to create or serve test keys. */
+  TEST_ORIGIN_URL: originUrl.optional(),
 }).superRefine((c, ctx) => {
   if (c.REVOCATION_MAX_STALENESS_MS < c.REVOCATION_POLL_INTERVAL_MS) {
     ctx.addIssue({ code: "custom", path: ["REVOCATION_MAX_STALENESS_MS"], message: "must be at least REVOCATION_POLL_INTERVAL_MS" });
@@ -123,6 +125,49 @@ export const ConfigSchema = z.object({
 
 export type Config = z.output<typeof ConfigSchema>;
 
+const base64Url32 = (part: string) =>
+  z.string({ error: `needs "${part}"` }).regex(/^[A-Za-z0-9_-]{43}$/, `"${part}" must be 32 bytes, base64url without padding`);
+
+/** An Ed25519 JWK (RFC 8037); other members (kid, alg, use) are allowed and ignored. */
+const ed25519Jwk = (withPrivate: boolean) =>
+  z.object({
+    kty: z.literal("OKP", { error: 'kty must be "OKP"' }),
+    crv: z.literal("Ed25519", { error: 'crv must be "Ed25519"' }),
+    x: base64Url32("x"),
+    d: withPrivate ? base64Url32("d") : base64Url32("d").optional(),
+  });
+
+/** A JWK as one line of JSON (a secret: never echoed, not even in parse errors). */
+const jwkJson = (withPrivate: boolean) =>
+  z
+    .string({ error: withPrivate ? "is required (an Ed25519 private key as a JWK, JSON)" : "must be a string" })
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JWK as JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(ed25519Jwk(withPrivate));
+
+export type Ed25519Jwk = z.output<ReturnType<typeof ed25519Jwk>>;
+
+/**
+ * The signed identity the origin receives (X-Gateway-Identity). Apart from
+ * ConfigSchema because only the Worker signs: the key command line parses
+ * ConfigSchema alone and needs no signing key.
+ */
+export const IdentityConfigSchema = z.object({
+  IDENTITY_SIGNING_KEY: jwkJson(true),
+  /** During a signing-key rotation: the old key, still published in the JWKS (its public part only). */
+  IDENTITY_SIGNING_KEY_PREVIOUS: jwkJson(false).optional(),
+  IDENTITY_ISSUER: z.string().min(1).max(256).default("ats-edge-gateway"),
+  IDENTITY_AUDIENCE: z.string().min(1).max(256).default("ats-origin"),
+});
+
+export type IdentityConfig = z.output<typeof IdentityConfigSchema>;
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -132,9 +177,17 @@ export class ConfigError extends Error {
 
 /** Names the offending settings but never echoes a value: some are secrets. */
 export function parseConfig(env: object): Config {
+  return parseWith(ConfigSchema, env);
+}
+
+export function parseIdentityConfig(env: object): IdentityConfig {
+  return parseWith(IdentityConfigSchema, env);
+}
+
+function parseWith<S extends z.ZodObject>(schema: S, env: object): z.output<S> {
   const source = env as Readonly<Record<string, unknown>>;
-  const input = Object.fromEntries(Object.keys(ConfigSchema.shape).map((k) => [k, source[k]]));
-  const result = ConfigSchema.safeParse(input);
+  const input = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, source[k]]));
+  const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join(".") || "config"} ${i.message}`);
   throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);

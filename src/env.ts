@@ -6,6 +6,9 @@
 export type Bindings = Env & {
   KEY_HASH_SECRET?: string;
   ORIGIN_TOKEN?: string;
+  /** An Ed25519 private key as a JWK (JSON): signs X-Gateway-Identity. */
+  IDENTITY_SIGNING_KEY?: string;
+  IDENTITY_SIGNING_KEY_PREVIOUS?: string;
   /** When the upstream is itself a Worker: requests go through this service binding. */
   ORIGIN?: Fetcher;
 };

@@ -132,6 +132,7 @@ async function run(env: Bindings, ctx: ExecutionContext, key: string, n: number,
     expires_at: null,
     revoked_at: null,
     allowed_cidrs: null,
+    mode: "live",
   };
   const expiring: AuthRecord = { ...record, expires_at: "2099-01-01T00:00:00.000Z", revoked_at: "2098-01-01T00:00:00.000Z" };
   const cache = new TtlCache<AuthRecord>(10_000, 60_000);

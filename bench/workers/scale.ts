@@ -116,7 +116,7 @@ async function memory(env: Bindings, ctx: ExecutionContext): Promise<Response> {
   const secret = await rt.hashKey;
   const key = (await (await mint(env, 1)).text()).trim();
   const hash = await hashKey(secret, key);
-  const record: AuthRecord = { id: "key_scale", organization_id: "bench", hash, scopes: ["candidates:read"], expires_at: null, revoked_at: null, allowed_cidrs: null };
+  const record: AuthRecord = { id: "key_scale", organization_id: "bench", hash, scopes: ["candidates:read"], expires_at: null, revoked_at: null, allowed_cidrs: null, mode: "live" };
   const stores = { db: env.DB, kv: env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
   const out: Record<string, unknown> = {};
   for (const size of [10, 10_000, 100_000, 1_000_000]) {

@@ -4,7 +4,8 @@ import { checkAllowlist } from "../../src/auth/cidr.ts";
 import { ALL_SCOPES } from "../../src/auth/scopes.ts";
 import { GatewayError } from "../../src/errors.ts";
 import { usageRange, type UsageRange } from "../../src/usage/range.ts";
-import { KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
+import { KeyModeSchema, KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
+import type { KeyMode } from "../../src/keys/format.ts";
 import { MONTHLY_QUOTA_MAX, MonthlyQuotaSchema, parseRateLimit, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, type RateLimit } from "../../src/limits/policy.ts";
 
 /**
@@ -43,6 +44,7 @@ export type Command =
       rateLimit: RateLimit | null;
       monthlyQuota: number | null;
       allowedCidrs: string[] | null;
+      mode: KeyMode;
       json: boolean;
     }
   | { name: "list"; org: string; json: boolean }
@@ -72,6 +74,7 @@ const OPTIONS = {
   from: { type: "string" },
   to: { type: "string" },
   granularity: { type: "string" },
+  mode: { type: "string" },
   json: { type: "boolean" },
   remote: { type: "boolean" },
   "persist-to": { type: "string" },
@@ -80,7 +83,7 @@ const OPTIONS = {
 } as const;
 
 const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
-  create: ["org", "name", "scopes", "expires-in", "expires-at", "rate-limit", "monthly-quota", "allowed-cidrs", "json"],
+  create: ["org", "name", "scopes", "expires-in", "expires-at", "rate-limit", "monthly-quota", "allowed-cidrs", "mode", "json"],
   list: ["org", "json"],
   show: ["json"],
   revoke: ["json"],
@@ -197,6 +200,7 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
           rateLimit: parseRateLimitFlag(v["rate-limit"]),
           monthlyQuota: parseQuotaFlag(v["monthly-quota"]),
           allowedCidrs: parseAllowedCidrs(v["allowed-cidrs"]),
+          mode: v.mode === undefined ? "live" : check(KeyModeSchema, v.mode),
           json,
         },
         ...common,
@@ -222,9 +226,10 @@ export const USAGE = `Manage API keys (DESIGN §8). Works on the local state of 
 Usage: npm run -s keys -- <command> [options]
 
 Commands:
-  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO]
+  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO] [--mode live|test]
          [--rate-limit 100/60] [--monthly-quota 100000] [--allowed-cidrs 10.0.0.0/8,2001:db8::/32] [--json]
                         Create a key. The key is printed once and never again.
+                        --mode test makes a pk_test_ key, whose requests go to TEST_ORIGIN_URL.
                         --rate-limit LIMIT/SECONDS: at most LIMIT requests per window
                         (limit 1-${RATE_LIMIT_MAX}, window 1-${RATE_PERIOD_MAX_S} s); --monthly-quota N: requests per
                         UTC calendar month (1-${MONTHLY_QUOTA_MAX}); --allowed-cidrs: the only client addresses
@@ -234,7 +239,7 @@ Commands:
   show ID [--json]      One key.
   revoke ID [--json]    Revoke a key at once (D1, then a KV tombstone). Repeating it is harmless.
   rotate ID [--grace 1h] [--json]
-                        A new key with the same name, scopes, expiry and limits (sharing
+                        A new key with the same name, scopes, expiry, mode and limits (sharing
                         its rate-limit window and quota); the old one stops
                         now, or after the grace period (at most 7d).
   secret-status [--json]

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
@@ -64,38 +64,62 @@ export function randomHashSecret(): string {
   return randomBytes(48).toString("base64url");
 }
 
+/** A fresh Ed25519 private key as one line of JWK JSON, the shape IDENTITY_SIGNING_KEY takes. */
+export function randomSigningKey(): string {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  const { kty, crv, x, d } = privateKey.export({ format: "jwk" });
+  return JSON.stringify({ kty, crv, x, d });
+}
+
 export interface DevVars {
   path: string;
-  /** What this call did: `created` the file, `appended` a secret to it, or left it `unchanged`. */
+  /** What this call did: `created` the file, `appended` secrets to it, or left it `unchanged`. */
   action: "created" | "appended" | "unchanged";
+  /** The secrets this call generated, by name (none when unchanged). */
+  added: string[];
   vars: Record<string, string>;
   keyHashSecret: string;
 }
 
+/** Secrets `npm start` generates when `.dev.vars` lacks them, in file order. */
+const GENERATED: readonly { name: string; make(): string; quote: boolean }[] = [
+  { name: "KEY_HASH_SECRET", make: randomHashSecret, quote: false },
+  // Quoted: JSON holds `"`, and dotenv parsers agree on single-quoted values.
+  { name: "IDENTITY_SIGNING_KEY", make: randomSigningKey, quote: true },
+];
+
 /**
- * Makes sure `.dev.vars` holds a `KEY_HASH_SECRET`: creates the file with a
- * random one when it is missing, appends one when the file lacks it, and
- * otherwise leaves the file exactly as it is (never replaces a secret: every
- * stored key hash depends on it).
+ * Makes sure `.dev.vars` holds a `KEY_HASH_SECRET` and an `IDENTITY_SIGNING_KEY`:
+ * creates the file with random ones when it is missing, appends the missing
+ * ones when the file lacks them, and otherwise leaves the file exactly as it
+ * is (never replaces a secret: every stored key hash depends on the first).
  */
 export async function ensureDevVars(path: string = DEFAULT_DEV_VARS): Promise<DevVars> {
   const existing = existsSync(path) ? await readFile(path, "utf8") : null;
   const vars = existing === null ? {} : parseDevVars(existing);
-  const current = vars.KEY_HASH_SECRET;
-  if (current !== undefined && current !== "") return { path, action: "unchanged", vars, keyHashSecret: current };
+  const missing = GENERATED.filter((g) => vars[g.name] === undefined || vars[g.name] === "");
+  if (missing.length === 0) return { path, action: "unchanged", added: [], vars, keyHashSecret: vars.KEY_HASH_SECRET! };
 
-  const secret = randomHashSecret();
-  const line = `KEY_HASH_SECRET=${secret}\n`;
+  const fresh = Object.fromEntries(missing.map((g) => [g.name, g.make()]));
+  const lines = missing.map((g) => `${g.name}=${g.quote ? `'${fresh[g.name]}'` : fresh[g.name]}\n`).join("");
   if (existing === null) {
     const header =
       "# Local secrets for `wrangler dev`, created by `npm start`. Never commit this file.\n" +
-      "# KEY_HASH_SECRET keys the HMAC of every stored API key: changing it invalidates all local keys.\n";
-    await writeFile(path, header + line, { mode: 0o600 });
+      "# KEY_HASH_SECRET keys the HMAC of every stored API key: changing it invalidates all local keys.\n" +
+      "# IDENTITY_SIGNING_KEY (an Ed25519 JWK) signs X-Gateway-Identity; its public key is at /.well-known/jwks.json.\n";
+    await writeFile(path, header + lines, { mode: 0o600 });
   } else {
     const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
-    await writeFile(path, existing + separator + line, { mode: 0o600 });
+    await writeFile(path, existing + separator + lines, { mode: 0o600 });
   }
-  return { path, action: existing === null ? "created" : "appended", vars: { ...vars, KEY_HASH_SECRET: secret }, keyHashSecret: secret };
+  const all = { ...vars, ...fresh };
+  return {
+    path,
+    action: existing === null ? "created" : "appended",
+    added: missing.map((g) => g.name),
+    vars: all,
+    keyHashSecret: all.KEY_HASH_SECRET!,
+  };
 }
 
 // ---------------------------------------------------------------------------

@@ -5,8 +5,10 @@ import { scopesBeyond } from "../auth/scopes.ts";
 import { GatewayError, STATUS_OF_CODE, successEnvelope, OWN_RESPONSE_HEADERS } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
+import type { KeyMode } from "../keys/format.ts";
 import { createKey, revokeKey, rotateKey, type KeyStore } from "../keys/lifecycle.ts";
 import { toKeyObject } from "../keys/object.ts";
+import { modeEnabled, TEST_MODE_DISABLED } from "../proxy/upstream.ts";
 import { findKeyInOrg, listEvents, listKeysInOrg, renameKey, type KeyRow } from "../storage/records.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
@@ -171,6 +173,13 @@ function canonicalAllowlist(list: string[] | null | undefined): string[] | null 
   return checked.canonical;
 }
 
+/** A test-mode key may change only test-mode keys: a leaked test key cannot touch production keys. */
+function refuseModeBeyond(c: Ctx, target: KeyMode, action: string): void {
+  if (caller(c).mode === "test" && target === "live") {
+    throw new GatewayError("forbidden", `A test-mode key can only ${action} test-mode keys`);
+  }
+}
+
 const ok = <T>(c: Ctx, data: T, status: 200 | 201 = 200) => c.json(successEnvelope(data), status, OWN_RESPONSE_HEADERS);
 
 export function keysApi() {
@@ -185,7 +194,11 @@ export function keysApi() {
 
   api.openapi(routes.create, async (c) => {
     const input = c.req.valid("json");
+    // A test key's default is its own mode: whatever it creates stays in test.
+    const mode = input.mode ?? caller(c).mode;
+    refuseModeBeyond(c, mode, "create");
     refuseBeyond(c, input.scopes, "create");
+    if (!modeEnabled(mode, c.get("state").runtime.config)) throw new GatewayError("invalid_request", `${TEST_MODE_DISABLED}: mode "test" is unavailable`);
     const now = Date.now();
     if (input.expires_at && Date.parse(input.expires_at) <= now) {
       throw new GatewayError("invalid_request", "expires_at: must be in the future");
@@ -199,6 +212,7 @@ export function keysApi() {
       rateLimit: input.rate_limit ?? null,
       monthlyQuota: input.monthly_quota ?? null,
       allowedCidrs: canonicalAllowlist(input.allowed_cidrs),
+      mode,
     });
     return ok(c, created, 201);
   });
@@ -223,6 +237,7 @@ export function keysApi() {
   api.openapi(routes.rename, async (c) => {
     const row = await keyInOrg(c, c.req.valid("param").id);
     const { name } = c.req.valid("json");
+    refuseModeBeyond(c, row.mode, "rename");
     const now = new Date();
     await renameKey(c.env.DB, row, name, caller(c).id, now.toISOString());
     return ok(c, toKeyObject({ ...row, name }, now.getTime()));
@@ -230,6 +245,7 @@ export function keysApi() {
 
   api.openapi(routes.revoke, async (c) => {
     const row = await keyInOrg(c, c.req.valid("param").id);
+    refuseModeBeyond(c, row.mode, "revoke");
     return ok(c, await revokeKey(await storeFor(c), row, caller(c).id));
   });
 
@@ -237,6 +253,7 @@ export function keysApi() {
     const row = await keyInOrg(c, c.req.valid("param").id);
     // An absent body skips validation (and its default): no body means no grace.
     const grace = (c.req.valid("json") as { grace_seconds?: number }).grace_seconds ?? 0;
+    refuseModeBeyond(c, row.mode, "rotate");
     refuseBeyond(c, JSON.parse(row.scopes) as string[], "rotate");
     return ok(c, await rotateKey(await storeFor(c), row, grace, caller(c).id), 201);
   });
@@ -263,7 +280,7 @@ export function keysApi() {
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
-    description: "An API key: Authorization: Bearer pk_live_…",
+    description: "An API key: Authorization: Bearer pk_live_… (or pk_test_… for a test-mode key)",
   });
   return api;
 }

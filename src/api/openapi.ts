@@ -2,6 +2,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { STATUS_OF_CODE } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
+import { JWKS_PATH } from "../identity/jwks.ts";
 import { ErrorEnvelopeSchema, success } from "./schemas.ts";
 import { REPORT_PATH, ReportBody, ReportResult, SIGNATURE_HEADER, SIGNATURE_KEY_ID_HEADER } from "./secret-scanning.ts";
 
@@ -13,9 +14,11 @@ import { REPORT_PATH, ReportBody, ReportResult, SIGNATURE_HEADER, SIGNATURE_KEY_
 export const OPENAPI_PATH = "/openapi.json";
 
 const DESCRIPTION = `The gateway in front of the hiring API: it checks a scoped API key on every request, then forwards it to the hiring API.
-This document describes what the gateway answers itself: API key management under \`/api/v1/api-keys\`, leaked-key reports at \`/api/v1/secret-scanning/report\`, and \`/healthz\`.
+This document describes what the gateway answers itself: API key management under \`/api/v1/api-keys\`, leaked-key reports at \`/api/v1/secret-scanning/report\`, \`/healthz\`
+and \`${JWKS_PATH}\`, the public keys that verify the signed identity (\`X-Gateway-Identity\`, an EdDSA JWT) the origin receives.
 
-**Authentication.** Send a key as \`Authorization: Bearer pk_live_…\`. Keys are secrets (the \`pk_\` prefix does not mean publishable).
+**Authentication.** Send a key as \`Authorization: Bearer pk_live_…\` (or \`pk_test_…\`: a test-mode key, whose requests go to the test origin
+and which manages only test-mode keys). Keys are secrets (the \`pk_\` prefix does not mean publishable).
 A key is shown once, when it is created or rotated; the gateway stores only its HMAC.
 
 **Scopes.** Each route needs the scopes named in its summary. \`*\` holds every scope; the broad \`read\` and \`write\` scopes hold
@@ -80,6 +83,33 @@ export function documentGatewayRoutes(registry: Registry): void {
       429: error,
       500: error,
       503: error,
+    },
+  });
+  const publicJwk = z
+    .object({
+      kty: z.literal("OKP"),
+      crv: z.literal("Ed25519"),
+      x: z.string().openapi({ description: "The public key, base64url" }),
+      kid: z.string().openapi({ description: "RFC 7638 thumbprint; the `kid` of the JWS header" }),
+      alg: z.literal("EdDSA"),
+      use: z.literal("sig"),
+    })
+    .openapi("IdentityPublicKey");
+  registry.registerPath({
+    method: "get",
+    path: JWKS_PATH,
+    summary: "Public keys that verify X-Gateway-Identity (a JWK Set, not the envelope); public, cacheable for 5 minutes",
+    description:
+      "The origin verifies the `X-Gateway-Identity` header of every proxied request against these keys: a compact JWS " +
+      "(`alg` EdDSA, `typ` JWT, `kid`) whose claims are `iss`, `aud`, `key_id`, `org`, `scopes`, `mode`, `request_id`, " +
+      "`method`, `path`, `iat` and `exp` (`iat` + 60 s). During a signing-key rotation the set also holds the previous key.",
+    security: [],
+    responses: {
+      200: {
+        description: "The JWK Set: the current signing key first",
+        content: { "application/jwk-set+json": { schema: z.object({ keys: z.array(publicJwk).min(1) }).openapi("IdentityJwks") } },
+      },
+      500: error,
     },
   });
 }

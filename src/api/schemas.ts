@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { checkAllowlist, MAX_ALLOWED_CIDRS } from "../auth/cidr.ts";
 import { ALL_SCOPES, SCOPE_CATALOG } from "../auth/scopes.ts";
 import { ErrorCode } from "../errors.ts";
+import { KEY_MODES } from "../keys/format.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
 import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../limits/policy.ts";
 import { MAX_USAGE_BUCKETS } from "../usage/range.ts";
@@ -64,6 +65,10 @@ export const AllowedCidrs = z
     description: `IPv4 and IPv6 CIDR blocks (1 to ${MAX_ALLOWED_CIDRS}) the key may be used from; a bare address means /32 or /128. Host bits must be zero. Omit or null: any address. Fixed at creation.`,
     example: ["203.0.113.0/24", "2001:db8::/32"],
   });
+export const KeyModeSchema = z.enum(KEY_MODES, { error: 'mode must be "live" or "test"' }).openapi({
+  description: "`live` (pk_live_…): requests go to the origin. `test` (pk_test_…): requests go to the test origin.",
+  example: "live",
+});
 
 const IsoTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" });
 
@@ -85,6 +90,9 @@ export const CreateKeyBody = z
       .optional()
       .openapi({ description: "Requests per UTC calendar month; omit or null: no quota. Immutable.", example: 100000 }),
     allowed_cidrs: AllowedCidrs.nullable().optional(),
+    mode: KeyModeSchema.optional().openapi({
+      description: "`live` (default) or `test`. A test-mode key can only create test-mode keys; test keys need TEST_ORIGIN_URL.",
+    }),
   })
   .openapi("CreateKeyRequest");
 
@@ -146,7 +154,7 @@ export const KeyObjectSchema = z
     id: z.string().regex(KEY_ID_PATTERN),
     name: z.string(),
     organization_id: z.string(),
-    display: z.string().openapi({ example: "pk_live_abcd…wxyz" }),
+    display: z.string().openapi({ example: "pk_live_abcd…wxyz", description: "pk_live_… or pk_test_…" }),
     scopes: z.array(z.string()),
     state: z.enum(["active", "expired", "revoked"]),
     created_at: z.string(),
@@ -161,6 +169,7 @@ export const KeyObjectSchema = z
       .array(z.string())
       .nullable()
       .openapi({ description: "CIDR blocks the key may be used from (canonical form); null: any address" }),
+    mode: KeyModeSchema,
   })
   .openapi("ApiKey");
 

@@ -10,13 +10,14 @@ import { meter } from "../limits/meter.ts";
 import { limitsFor, meterIdOf } from "../limits/policy.ts";
 import { originRequestHeaders } from "../proxy/headers.ts";
 import { forward } from "../proxy/forward.ts";
+import { upstreamFor } from "../proxy/upstream.ts";
 import { checkRequestHeaders } from "../request/headers.ts";
 import { validateRequestLine } from "../request/line.ts";
 import { touchLastUsed, type AuthRecord } from "../storage/records.ts";
 import { statusClass } from "../usage/classes.ts";
 import type { AdmittedState, RequestState } from "./context.ts";
 import { requestIdFrom } from "./request-id.ts";
-import { runtimeFor, type Runtime } from "./runtime.ts";
+import { runtimeFor, signerOf, type Runtime } from "./runtime.ts";
 
 /** The gateway's own endpoints (a Hono app), for requests the pipeline admitted to them. */
 export type GatewayHandler = (request: Request, env: Bindings, ctx: ExecutionContext, state: AdmittedState) => Promise<Response>;
@@ -83,6 +84,7 @@ function logRequest(method: string, state: RequestState, status: number): void {
  */
 async function admit(request: Request, env: Bindings, ctx: ExecutionContext, state: RequestState): Promise<Response | AdmittedState> {
   const rt = runtimeFor(env);
+  const signer = await signerOf(rt);
   const line = validateRequestLine(request.method, request.url, rt.config.MAX_REQUEST_LINE_BYTES);
   checkRequestHeaders(request.headers, rt.config.MAX_HEADER_BYTES);
   state.line = line;
@@ -116,14 +118,27 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
 
   if (route.target === "gateway") return Object.assign(state, { runtime: rt });
   if (!state.auth) throw new GatewayError("internal_error", "A proxied route must require a key");
+  const key = state.auth.key;
+  const upstream = upstreamFor(key.mode, rt.config, env.ORIGIN);
+  const identityToken = await signer.sign(
+    { key_id: key.id, org: key.organization_id, scopes: key.scopes, mode: key.mode, request_id: state.requestId, method: line.method, path: line.path },
+    Date.now(),
+  );
   state.outcome = "proxied";
-  const upstream = { baseUrl: rt.config.ORIGIN_URL, fetcher: env.ORIGIN, timeoutMs: rt.config.ORIGIN_TIMEOUT_MS };
-  return forward(upstream, line, originHeaders(request, rt, state.auth.key, state.requestId, client.ip), request.body);
+  return forward(upstream, line, originHeaders(request, rt, key, state.requestId, client.ip, identityToken), request.body);
 }
 
-function originHeaders(request: Request, rt: Runtime, key: NonNullable<RequestState["auth"]>["key"], requestId: string, clientIp: string): Headers {
+function originHeaders(
+  request: Request,
+  rt: Runtime,
+  key: NonNullable<RequestState["auth"]>["key"],
+  requestId: string,
+  clientIp: string,
+  identityToken: string,
+): Headers {
   const { proto, host } = schemeAndHost(request.url);
   return originRequestHeaders(request.headers, {
+    identityToken,
     key,
     requestId,
     clientIp,

@@ -1,15 +1,16 @@
-import { parseConfig, type Config } from "../config.ts";
+import { parseConfig, parseIdentityConfig, type Config, type IdentityConfig } from "../config.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
 import { RevocationFeed, revocationRetentionMs } from "../auth/revocation-feed.ts";
 import { TtlCache } from "../auth/ttl-cache.ts";
 import { GatewayError } from "../errors.ts";
+import { createSigner, type IdentitySigner } from "../identity/signer.ts";
 import { importHashKey } from "../keys/hash.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import { compileRoutes, type RouteMatcher } from "../routes/match.ts";
 import { DEFAULT_ROUTES } from "../routes/table.ts";
 import type { Bindings } from "../env.ts";
-import { logLine } from "../log.ts";
+import { errorText, logLine } from "../log.ts";
 import { BlockList } from "../limits/blocks.ts";
 import { usageStoreFor, type UsageStore } from "../usage/store.ts";
 
@@ -41,6 +42,12 @@ export interface Runtime {
   revocations: RevocationFeed;
   /** Where requests of known keys are counted, and read back (USAGE_STORE). */
   usage: UsageStore;
+  /**
+   * Signs X-Gateway-Identity. Importing a key is asynchronous, so a key that
+   * parses but does not work resolves to the same 500 as any invalid config
+   * (`signerOf` awaits it on every request); it never rejects.
+   */
+  identity: Promise<IdentitySigner | GatewayError>;
 }
 
 /** A re-hash that failed is tried again by the key's next request after this long. */
@@ -51,8 +58,23 @@ const REHASH_RETRY_MS = 60_000;
 const runtimes = new WeakMap<object, Runtime | GatewayError>();
 const routes = compileRoutes(DEFAULT_ROUTES);
 
+const MISCONFIGURED = "The gateway is misconfigured";
+
+function logInvalid(err: unknown): void {
+  logLine({ level: "error", event: "config_invalid", message: err instanceof Error ? err.message : String(err) });
+}
+
+function signerFor(config: IdentityConfig): Promise<IdentitySigner | GatewayError> {
+  return createSigner(config).catch((err: unknown) => {
+    // errorText, not the raw error: WebCrypto messages name the problem, never the key.
+    logInvalid(new Error(`Invalid configuration: IDENTITY_SIGNING_KEY cannot sign (${errorText(err)})`));
+    return new GatewayError("internal_error", MISCONFIGURED);
+  });
+}
+
 function build(env: Bindings): Runtime {
   const config = parseConfig(env);
+  const identityConfig = parseIdentityConfig(env);
   const keys = new TtlCache<AuthRecord>(config.MEMORY_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS);
   const revocations = new RevocationFeed(
     {
@@ -77,6 +99,7 @@ function build(env: Bindings): Runtime {
     meterBlocks: new BlockList(config.MEMORY_CACHE_MAX_ENTRIES),
     revocations,
     usage: usageStoreFor(config, env),
+    identity: signerFor(identityConfig),
   };
 }
 
@@ -87,11 +110,18 @@ export function runtimeFor(env: Bindings): Runtime {
     try {
       rt = build(env);
     } catch (err) {
-      logLine({ level: "error", event: "config_invalid", message: err instanceof Error ? err.message : String(err) });
-      rt = new GatewayError("internal_error", "The gateway is misconfigured");
+      logInvalid(err);
+      rt = new GatewayError("internal_error", MISCONFIGURED);
     }
     runtimes.set(env, rt);
   }
   if (rt instanceof GatewayError) throw rt;
   return rt;
+}
+
+/** The identity signer, or the misconfiguration 500: awaited once per request, before anything else. */
+export async function signerOf(rt: Runtime): Promise<IdentitySigner> {
+  const signer = await rt.identity;
+  if (signer instanceof GatewayError) throw signer;
+  return signer;
 }

@@ -2,7 +2,7 @@ const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const VALUE_OF = new Int16Array(128).fill(-1);
 for (let i = 0; i < ALPHABET.length; i++) VALUE_OF[ALPHABET.charCodeAt(i)] = i;
 
-/** Unpadded base64url; the key format only ever encodes multiples of 3 bytes. */
+/** Unpadded base64url (a byte loop: fine for keys; the identity token uses identity/base64url.ts). */
 export function encodeBase64Url(bytes: Uint8Array): string {
   let out = "";
   for (let i = 0; i < bytes.length; i += 3) {

@@ -1,6 +1,6 @@
 import type { RateLimit } from "../limits/policy.ts";
 import type { KeyRow } from "../storage/records.ts";
-import { displayKey, generateKey } from "./format.ts";
+import { displayKey, generateKey, type KeyMode } from "./format.ts";
 import { hashKey } from "./hash.ts";
 import { generateKeyId } from "./ids.ts";
 
@@ -17,6 +17,8 @@ export interface NewKey {
   meterId?: string | null;
   /** Canonical CIDR blocks (checkAllowlist); null or absent: any address. */
   allowedCidrs?: readonly string[] | null;
+  /** Default `live`. */
+  mode?: KeyMode;
 }
 
 /**
@@ -29,7 +31,8 @@ export async function mintKey(
   now: Date,
   secretVersion = 1,
 ): Promise<{ row: KeyRow; plaintext: string }> {
-  const plaintext = generateKey();
+  const mode = input.mode ?? "live";
+  const plaintext = generateKey(mode);
   const row: KeyRow = {
     id: generateKeyId(),
     organization_id: input.organizationId,
@@ -49,6 +52,7 @@ export async function mintKey(
     meter_id: input.meterId ?? null,
     secret_version: secretVersion,
     allowed_cidrs: input.allowedCidrs ? JSON.stringify(input.allowedCidrs) : null,
+    mode,
   };
   return { row, plaintext };
 }

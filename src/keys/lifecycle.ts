@@ -101,6 +101,7 @@ export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: numb
       monthlyQuota: old.monthly_quota,
       meterId: old.meter_id ?? old.id,
       allowedCidrs: old.allowed_cidrs === null ? null : (JSON.parse(old.allowed_cidrs) as string[]),
+      mode: old.mode,
     },
     now,
     store.hashSecretVersion,

@@ -1,5 +1,6 @@
 import type { RateLimit } from "../limits/policy.ts";
 import { rateLimitOf, type KeyRow } from "../storage/records.ts";
+import type { KeyMode } from "./format.ts";
 import { keyState, type KeyState } from "./state.ts";
 
 /** The key object of every API response and `--json` output (DESIGN §8): no secret, no hash. */
@@ -21,6 +22,7 @@ export interface KeyObject {
   monthly_quota: number | null;
   /** CIDR blocks the key works from (canonical form); null: any address. */
   allowed_cidrs: string[] | null;
+  mode: KeyMode;
 }
 
 export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
@@ -40,5 +42,6 @@ export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
     rate_limit: rateLimitOf(row),
     monthly_quota: row.monthly_quota,
     allowed_cidrs: row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]),
+    mode: row.mode,
   };
 }

@@ -1,7 +1,15 @@
 import type { AuthRecord } from "../storage/records.ts";
 
 /** Identity headers only the gateway may set (DESIGN §6). */
-export const IDENTITY_HEADERS = ["x-api-key-id", "x-organization-id", "x-api-key-scopes", "x-request-id", "x-gateway-token"];
+export const IDENTITY_HEADERS = [
+  "x-api-key-id",
+  "x-organization-id",
+  "x-api-key-scopes",
+  "x-request-id",
+  "x-gateway-token",
+  "x-gateway-identity",
+  "x-api-key-mode",
+];
 
 /**
  * Client request headers never forwarded as sent (lower-case). Origins and
@@ -55,6 +63,8 @@ export interface ForwardIdentity {
   host: string;
   forwardAuthorization: boolean;
   originToken: string | undefined;
+  /** The signed identity (a compact JWS) for X-Gateway-Identity. */
+  identityToken?: string;
 }
 
 // A plain loop and no Set unless the request lists headers in Connection: this runs for every header of every request.
@@ -83,10 +93,12 @@ export function originRequestHeaders(incoming: Headers, id: ForwardIdentity): He
   out.set("x-api-key-id", id.key.id);
   out.set("x-organization-id", id.key.organization_id);
   out.set("x-api-key-scopes", id.key.scopes.join(" "));
+  out.set("x-api-key-mode", id.key.mode);
   out.set("x-request-id", id.requestId);
   out.set("x-forwarded-for", id.clientIp);
   out.set("x-forwarded-proto", id.proto);
   out.set("x-forwarded-host", id.host);
   if (id.originToken !== undefined) out.set("x-gateway-token", id.originToken);
+  if (id.identityToken !== undefined) out.set("x-gateway-identity", id.identityToken);
   return out;
 }

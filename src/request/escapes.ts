@@ -8,7 +8,8 @@
 /** What a scan found wrong, if anything; the caller maps it to a message. */
 export type EscapeProblem = "malformed_escape" | "invalid_utf8";
 
-const KEY_PREFIX = "pk_live_";
+/** Both key prefixes (keys/format.ts), live and test. */
+const KEY_PREFIXES = ["pk_live_", "pk_test_"] as const;
 
 /** Hex digit value, or -1. */
 function hexValue(c: number): number {
@@ -63,19 +64,24 @@ export class Utf8State {
 }
 
 /**
- * Finds `pk_live_` in a decoded byte stream fed one byte at a time. The
- * prefix has no border (no proper prefix that is also a suffix), so a
- * mismatch only ever restarts at its first character.
+ * Finds `pk_live_` or `pk_test_` in a decoded byte stream fed one byte at a
+ * time, one match counter per prefix. Neither prefix has a border (no proper
+ * prefix that is also a suffix), so a mismatch only ever restarts at its
+ * first character.
  */
 export class KeyPrefixWatch {
-  #matched = 0;
+  #live = 0;
+  #test = 0;
   found = false;
 
   push(b: number): void {
-    if (b === KEY_PREFIX.charCodeAt(this.#matched)) {
-      if (++this.#matched === KEY_PREFIX.length) this.found = true;
-    } else {
-      this.#matched = b === KEY_PREFIX.charCodeAt(0) ? 1 : 0;
-    }
+    this.#live = step(KEY_PREFIXES[0], this.#live, b);
+    this.#test = step(KEY_PREFIXES[1], this.#test, b);
+    if (this.#live === KEY_PREFIXES[0].length || this.#test === KEY_PREFIXES[1].length) this.found = true;
   }
+}
+
+function step(prefix: string, matched: number, b: number): number {
+  if (matched < prefix.length && b === prefix.charCodeAt(matched)) return matched + 1;
+  return b === prefix.charCodeAt(0) ? 1 : 0;
 }

@@ -58,6 +58,7 @@ function bulkRoutes(): RouteInput[] {
 export const DEFAULT_ROUTES: readonly Route[] = z.array(RouteSchema).parse([
   { methods: READ, pattern: "/healthz", scopes: [], access: "public", target: "gateway" },
   { methods: READ, pattern: "/openapi.json", scopes: [], access: "public", target: "gateway" },
+  { methods: READ, pattern: "/.well-known/jwks.json", scopes: [], access: "public", target: "gateway" },
   { methods: READ, pattern: "/settings/api-keys", scopes: [], access: "public", target: "gateway" },
   { methods: READ, pattern: "/settings/api-keys/app.js", scopes: [], access: "public", target: "gateway" },
   { methods: READ, pattern: "/settings/api-keys/app.css", scopes: [], access: "public", target: "gateway" },

@@ -15,7 +15,8 @@ const isOptional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined 
 const isRateLimit = (v: unknown) =>
   typeof v === "object" && v !== null && isPositiveInt((v as Record<string, unknown>).limit) && isPositiveInt((v as Record<string, unknown>).period_s);
 
-function isAuthRecord(v: unknown): v is AuthRecord {
+/** Entries written before test mode have no `mode`: they can only be live keys. */
+function isAuthRecord(v: unknown): v is Omit<AuthRecord, "mode"> & Partial<Pick<AuthRecord, "mode">> {
   if (typeof v !== "object" || v === null) return false;
   const r = v as Record<string, unknown>;
   return (
@@ -29,7 +30,8 @@ function isAuthRecord(v: unknown): v is AuthRecord {
     isOptional(r.rate_limit, isRateLimit) &&
     isOptional(r.monthly_quota, isPositiveInt) &&
     isOptional(r.meter_id, (v) => typeof v === "string") &&
-    isAllowlist(r.allowed_cidrs)
+    isAllowlist(r.allowed_cidrs) &&
+    (r.mode === undefined || r.mode === "live" || r.mode === "test")
   );
 }
 
@@ -41,7 +43,9 @@ const isAllowlist = (v: unknown) =>
 export async function readCachedRecord(kv: KeyValueStore, hash: string, cacheTtl: number): Promise<AuthRecord | null> {
   const value = await kv.get(kvKeyOf(hash), { type: "json", cacheTtl });
   if (!isAuthRecord(value) || !digestsEqual(value.hash, hash)) return null;
-  return value.allowed_cidrs === undefined ? { ...value, allowed_cidrs: null } : value;
+  // Entries written before these fields existed: no allowlist (immutable, so never one), live mode.
+  const record = value.allowed_cidrs === undefined ? { ...value, allowed_cidrs: null } : value;
+  return record.mode === undefined ? { ...record, mode: "live" } : (record as AuthRecord);
 }
 
 export async function writeCachedRecord(kv: KeyValueStore, record: AuthRecord, ttlSeconds: number): Promise<void> {

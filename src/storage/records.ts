@@ -1,4 +1,5 @@
 import type { RateLimit } from "../limits/policy.ts";
+import type { KeyMode } from "../keys/format.ts";
 import type { SqlDatabase } from "./ports.ts";
 
 /** A row of `api_keys` (DESIGN §2); `scopes` is a JSON array, times ISO-8601 UTC. */
@@ -24,6 +25,8 @@ export interface KeyRow {
   secret_version: number;
   /** JSON array of canonical CIDR blocks, or null: every address (migration 0005). */
   allowed_cidrs: string | null;
+  /** `test` for a `pk_test_` key (migrations/0002_key_mode.sql). */
+  mode: KeyMode;
 }
 
 /** What authentication needs of a key: small enough to cache in KV and memory. */
@@ -40,6 +43,7 @@ export interface AuthRecord {
   meter_id?: string | null;
   /** Canonical CIDR blocks the key may be used from; null: anywhere. */
   allowed_cidrs: string[] | null;
+  mode: KeyMode;
 }
 
 export type EventType = "created" | "renamed" | "rotated" | "revoked" | "revoked_leaked";
@@ -56,6 +60,7 @@ export function toAuthRecord(row: KeyRow): AuthRecord {
     monthly_quota: row.monthly_quota,
     meter_id: row.meter_id,
     allowed_cidrs: row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]),
+    mode: row.mode,
   };
 }
 
@@ -98,6 +103,7 @@ const KEY_COLUMNS = [
   "meter_id",
   "secret_version",
   "allowed_cidrs",
+  "mode",
 ] as const satisfies readonly (keyof KeyRow)[];
 
 const INSERT_KEY_SQL = `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) VALUES (${KEY_COLUMNS.map(() => "?").join(", ")})`;

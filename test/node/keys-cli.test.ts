@@ -30,6 +30,7 @@ interface KeyJson {
   rate_limit: { limit: number; period_s: number } | null;
   monthly_quota: number | null;
   allowed_cidrs?: string[] | null;
+  mode: "live" | "test";
   key?: string;
 }
 
@@ -93,7 +94,7 @@ describe("npm run keys", () => {
 
   it("--json prints exactly one JSON document: the key object plus key", async () => {
     const created = await json(["create", "--org", "acme", "--name", "json", "--scopes", "jobs:read"]);
-    expect(created).toMatchObject({ organization_id: "acme", name: "json", scopes: ["jobs:read"], state: "active", expires_at: null });
+    expect(created).toMatchObject({ organization_id: "acme", name: "json", scopes: ["jobs:read"], state: "active", expires_at: null, mode: "live" });
     expect(created.key).toMatch(KEY);
     const shown = await json(["show", created.id]);
     expect(shown).not.toHaveProperty("key");
@@ -185,7 +186,23 @@ describe("npm run keys", () => {
     expect(text.stdout).toMatch(/^total\s+3\s+0\s+1\s+0$/m);
   }, 120_000);
 
+  it("create --mode test: a pk_test_ key, mode test everywhere, that reaches the test origin (locally the demo origin) as test", async () => {
+    const created = await json(["create", "--org", "acme", "--name", "sandbox", "--scopes", "candidates:read", "--mode", "test"]);
+    expect(created.key).toMatch(/^pk_test_[A-Za-z0-9_-]{48}$/);
+    expect(created.mode).toBe("test");
+    const res = await get(created.key!);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { meta: { api_key_mode: string } }).meta.api_key_mode).toBe("test");
+    // Rotation keeps the mode; `show` names it.
+    const next = await json(["rotate", created.id]);
+    expect(next.key).toMatch(/^pk_test_/);
+    expect(next.mode).toBe("test");
+    expect((await keys(["show", next.id])).stdout).toMatch(/^mode\s+test$/m);
+  }, 120_000);
+
   const BAD: [string, string[]][] = [
+    ["an unknown --mode", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--mode", "prod"]],
+    ["--mode on list", ["list", "--org", "acme", "--mode", "test"]],
     ["an unknown scope", ["create", "--org", "acme", "--name", "x", "--scopes", "candidates:delete"]],
     ["no --org", ["create", "--name", "x", "--scopes", "jobs:read"]],
     ["an org with spaces", ["create", "--org", "a b", "--name", "x", "--scopes", "jobs:read"]],

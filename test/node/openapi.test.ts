@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomSigningKey } from "../../scripts/lib/local-state.ts";
 import { MANAGEMENT_ROUTES } from "../support/management-routes.ts";
 import { freePorts } from "../support/processes.ts";
 
@@ -31,7 +32,7 @@ let baseUrl = "";
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "openapi-test-"));
   const devVars = join(dir, ".dev.vars");
-  await writeFile(devVars, `KEY_HASH_SECRET=${randomBytes(48).toString("base64url")}\n`);
+  await writeFile(devVars, `KEY_HASH_SECRET=${randomBytes(48).toString("base64url")}\nIDENTITY_SIGNING_KEY='${randomSigningKey()}'\n`);
   const [port, inspectorPort] = await freePorts(2);
   baseUrl = `http://127.0.0.1:${port}`;
   child = spawn(

@@ -85,6 +85,7 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
   it("writes the secrets to the given file, not the project's .dev.vars", async () => {
     const written = await readFile(join(tmp, ".dev.vars"), "utf8");
     expect(written).toMatch(/^KEY_HASH_SECRET=[A-Za-z0-9_-]{64}$/m);
+    expect(written).toMatch(/^IDENTITY_SIGNING_KEY='\{"kty":"OKP","crv":"Ed25519","x":"[A-Za-z0-9_-]{43}","d":"[A-Za-z0-9_-]{43}"\}'$/m);
     expect(existsSync(DEV_VARS) ? await readFile(DEV_VARS, "utf8") : null).toBe(developerDevVars);
   });
 
@@ -104,7 +105,7 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
     const body = (await res.json()) as {
       success: boolean;
       data: { id: string }[];
-      meta: { served_by: string; organization_id: string; api_key_id: string; api_key_scopes: string[]; request_id: string };
+      meta: { served_by: string; organization_id: string; api_key_id: string; api_key_scopes: string[]; request_id: string; api_key_mode: string };
     };
     expect(body.success).toBe(true);
     expect(body.data.length).toBeGreaterThan(0);
@@ -113,6 +114,7 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
     expect(body.meta.api_key_id).toMatch(/^key_[0-9A-Za-z]{20}$/);
     expect(body.meta.api_key_scopes).toEqual(["*"]);
     expect(body.meta.request_id).toBe(requestId);
+    expect(body.meta.api_key_mode).toBe("live");
   });
 
   it("read key: POST /api/v1/jobs is 403 insufficient_scope", async () => {

@@ -60,6 +60,8 @@ describe("spoofed identity and routing headers (case 5)", () => {
     ["X-Api-Key-Scopes", "*"],
     ["X-Api-Key", "pk_live_spoofed"],
     ["X-Gateway-Token", "guessed"],
+    ["X-Api-Key-Mode", "test"],
+    ["X-Gateway-Identity", "eyJhbGciOiJub25lIn0.eyJvcmciOiJvdGhlci1vcmcifQ."],
     ["X-Forwarded-For", "1.2.3.4"],
     ["X-Forwarded-Host", "evil.example"],
     ["X-Forwarded-Proto", "https"],
@@ -90,13 +92,16 @@ describe("spoofed identity and routing headers (case 5)", () => {
     expect(h["x-organization-id"]).toBe("acme-security");
     expect(h["x-api-key-id"]).toBe(reader.row.id);
     expect(h["x-api-key-scopes"]).toBe("candidates:read");
+    expect(h["x-api-key-mode"]).toBe("live");
+    expect(String(h["x-gateway-identity"])).toMatch(/^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{86}$/);
+    expect(String(h["x-gateway-identity"])).not.toContain("eyJhbGciOiJub25lIn0");
     expect(h["x-forwarded-for"]).toBe(ip);
     expect(h["x-forwarded-proto"]).toBe("http");
     expect(h["x-forwarded-host"]).toBe("api.example.test"); // the host the gateway served, not the client's claim
     expect(h.host).toBe(`127.0.0.1:${origin.port}`);
     for (const [name] of SPOOFED) {
       const lower = name.toLowerCase();
-      if (["x-organization-id", "x-api-key-id", "x-api-key-scopes", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"].includes(lower)) continue;
+      if (["x-organization-id", "x-api-key-id", "x-api-key-scopes", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-api-key-mode", "x-gateway-identity"].includes(lower)) continue;
       expect(h[lower], name).toBeUndefined();
     }
     expect(h.authorization).toBeUndefined();

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readD1Migrations } from "@cloudflare/vitest-plugin";
 import { unstable_startWorker } from "wrangler";
+import type { KeyMode } from "../../src/keys/format.ts";
 import { importHashKey } from "../../src/keys/hash.ts";
 import { mintKey } from "../../src/keys/issue.ts";
 import type { KeyValueStore, SqlDatabase } from "../../src/storage/ports.ts";
@@ -17,6 +18,9 @@ import { insertKey, type KeyRow } from "../../src/storage/records.ts";
 
 const PROJECT_DIR = fileURLToPath(new URL("../../", import.meta.url));
 export const SECURITY_TEST_HASH_SECRET = "security-suite-only-secret-0123456789abcdef";
+/** An Ed25519 private JWK for X-Gateway-Identity, for these tests only. */
+export const SECURITY_TEST_SIGNING_KEY =
+  '{"crv":"Ed25519","d":"gqg7L70HRNNAUWngiG1TcXfi47tKjXmQoo_7xvB0Wgg","x":"7xKIMFMZlkgNV6CdrSDRscpAaxbbeH7miXZO05F7YcU","kty":"OKP"}';
 
 /** One line the Worker logged (DESIGN §10), parsed; the per-request line has a `status`. */
 export type LogLine = Record<string, unknown>;
@@ -53,7 +57,7 @@ export interface Gateway {
   db: SqlDatabase;
   kv: KeyValueStore;
   /** A key stored straight in D1, as the management API or the CLI would. */
-  createKey(scopes: string[], opts?: { org?: string; expiresAt?: string | null }): Promise<TestKey>;
+  createKey(scopes: string[], opts?: { org?: string; expiresAt?: string | null; mode?: KeyMode }): Promise<TestKey>;
   /** Every JSON line the Worker has logged so far. */
   logs(): LogLine[];
   /** Waits until the per-request log lines matching `pick` number at least `count`. */
@@ -91,6 +95,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const bindings: Record<string, unknown> = {
     KEY_HASH_SECRET: { type: "secret_text", value: SECURITY_TEST_HASH_SECRET },
+    IDENTITY_SIGNING_KEY: { type: "secret_text", value: SECURITY_TEST_SIGNING_KEY },
     ORIGIN_URL: { type: "plain_text", value: opts.originUrl },
   };
   for (const [name, value] of Object.entries(opts.vars ?? {})) bindings[name] = { type: "plain_text", value };
@@ -150,6 +155,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
             scopes,
             expiresAt: keyOpts.expiresAt ?? null,
             actor: "cli",
+            mode: keyOpts.mode ?? "live",
           },
           new Date(),
         );

@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import worker from "../../src/index.ts";
+import type { KeyMode } from "../../src/keys/format.ts";
 import { importHashKey } from "../../src/keys/hash.ts";
 import { mintKey } from "../../src/keys/issue.ts";
 import type { RateLimit } from "../../src/limits/policy.ts";
@@ -19,7 +20,7 @@ export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-
 /** Inserts a key straight into the real local D1, as the management API would. */
 export async function createKey(
   scopes: string[],
-  opts: { org?: string; expiresAt?: string | null; name?: string; rateLimit?: RateLimit | null; monthlyQuota?: number | null; allowedCidrs?: string[] | null } = {},
+  opts: { org?: string; expiresAt?: string | null; name?: string; rateLimit?: RateLimit | null; monthlyQuota?: number | null; allowedCidrs?: string[] | null; mode?: KeyMode } = {},
 ): Promise<TestKey> {
   const secret = await importHashKey(env.KEY_HASH_SECRET);
   const { row, plaintext } = await mintKey(
@@ -33,6 +34,7 @@ export async function createKey(
       rateLimit: opts.rateLimit ?? null,
       monthlyQuota: opts.monthlyQuota ?? null,
       allowedCidrs: opts.allowedCidrs ?? null,
+      mode: opts.mode ?? "live",
     },
     new Date(),
   );

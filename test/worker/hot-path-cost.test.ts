@@ -21,6 +21,7 @@ const record = (allowed: string[] | null): AuthRecord => ({
   expires_at: null,
   revoked_at: null,
   allowed_cidrs: allowed,
+  mode: "live",
 });
 
 function microsPerCall(n: number, fn: (i: number) => void): number {

@@ -46,6 +46,7 @@ describe("POST /api/v1/api-keys", () => {
       last_used_at: null,
       rotated_from: null,
       display: `pk_live_${created.key.slice(8, 12)}…${created.key.slice(-4)}`,
+      mode: "live",
     });
     expect(raw).not.toContain(created.key);
     expect((await call("/api/v1/candidates", { key: created.key })).status).toBe(200);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeBase64Url, encodeBase64Url } from "../../src/keys/base64url.ts";
 import { crc32 } from "../../src/keys/crc32.ts";
-import { displayKey, generateKey, isWellFormedKey, KEY_PATTERN } from "../../src/keys/format.ts";
+import { displayKey, generateKey, isWellFormedKey, KEY_PATTERN, KEY_PATTERN_SOURCE, keyModeOf } from "../../src/keys/format.ts";
 import { digestsEqual, hashKey, importHashKey } from "../../src/keys/hash.ts";
 import { generateKeyId, KEY_ID_PATTERN } from "../../src/keys/ids.ts";
 
@@ -25,7 +25,11 @@ describe("key format", () => {
     const key = generateKey();
     const flip = (k: string, i: number) => k.slice(0, i) + (k[i] === "A" ? "B" : "A") + k.slice(i + 1);
     for (const bad of [
-      key.replace("pk_live_", "pk_test_"),
+      // pk_test_ is the test-mode prefix (well-formed, but a different key: its hash differs); any other is refused.
+      key.replace("pk_live_", "pk_prod_"),
+      key.replace("pk_live_", "PK_LIVE_"),
+      key.replace("pk_live_", "pk_Test_"),
+      key.replace("pk_live_", "sk_live_"),
       key.slice(0, -1),
       key + "A",
       key.slice(0, 20) + "!" + key.slice(21),
@@ -33,9 +37,32 @@ describe("key format", () => {
       flip(key, key.length - 1),
       "",
       "pk_live_",
+      "pk_test_",
+      flip(generateKey("test"), 20),
     ]) {
       expect(isWellFormedKey(bad), bad).toBe(false);
     }
+  });
+
+  it("test-mode keys: pk_test_ + 48 base64url characters, the same checksum, their own mode", () => {
+    for (let i = 0; i < 200; i++) {
+      const key = generateKey("test");
+      expect(key).toMatch(/^pk_test_[A-Za-z0-9_-]{48}$/);
+      expect(key).toMatch(KEY_PATTERN);
+      expect(isWellFormedKey(key)).toBe(true);
+      expect(keyModeOf(key)).toBe("test");
+    }
+    const bytes = decodeBase64Url(generateKey("test").slice(8))!;
+    expect(new DataView(bytes.buffer).getUint32(32, false)).toBe(crc32(bytes.subarray(0, 32)));
+    expect(keyModeOf(generateKey())).toBe("live");
+    expect(keyModeOf("pk_prod_x")).toBeNull();
+    expect(displayKey(generateKey("test"))).toMatch(/^pk_test_[A-Za-z0-9_-]{4}…[A-Za-z0-9_-]{4}$/);
+    // The scanner pattern the README gives matches both, and nothing else.
+    const scanner = new RegExp(KEY_PATTERN_SOURCE);
+    expect(KEY_PATTERN_SOURCE).toBe("pk_(live|test)_[A-Za-z0-9_-]{48}");
+    expect(scanner.test(`token=${generateKey("test")};`)).toBe(true);
+    expect(scanner.test(`token=${generateKey()};`)).toBe(true);
+    expect(scanner.test(`pk_prod_${"A".repeat(48)}`)).toBe(false);
   });
 
   it("display form shows 4 + 4 characters", () => {

@@ -95,6 +95,15 @@ describe("GET /openapi.json", () => {
     expect(doc.paths["/api/v1/api-keys"]!.get!.parameters!.map((p) => p.name).sort()).toEqual(["cursor", "limit"]);
   });
 
+  it("documents the public JWKS for X-Gateway-Identity, without the bearer scheme", async () => {
+    const { doc } = await fetchDocument();
+    const op = doc.paths["/.well-known/jwks.json"]?.get;
+    expect(op).toBeDefined();
+    expect(op!.security).toEqual([]);
+    expect(Object.keys(op!.responses["200"]!.content!)).toEqual(["application/jwk-set+json"]);
+    expect(doc.components.schemas.IdentityPublicKey).toBeDefined();
+  });
+
   it("is the same document on every request", async () => {
     const a = await (await call("/openapi.json")).text();
     const b = await (await call("/openapi.json")).text();

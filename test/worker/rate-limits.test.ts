@@ -262,7 +262,7 @@ describe("the key object and the management API", () => {
     const created = body.data as KeyObject & { key: string };
     expect(created).toMatchObject({ rate_limit: { limit: 100, period_s: 60 }, monthly_quota: 100_000 });
     const keys = Object.keys(created);
-    expect(keys.slice(keys.indexOf("rotated_from"))).toEqual(["rotated_from", "rate_limit", "monthly_quota", "allowed_cidrs", "key"]);
+    expect(keys.slice(keys.indexOf("rotated_from"))).toEqual(["rotated_from", "rate_limit", "monthly_quota", "allowed_cidrs", "mode", "key"]);
     expect((await api(adminKey, "GET", `/${created.id}`)).body.data).toMatchObject({ rate_limit: { limit: 100, period_s: 60 }, monthly_quota: 100_000 });
     const used = await call("/api/v1/jobs", { key: created.key });
     expect(used.headers.get("ratelimit-policy")).toMatch(/^"rate";q=100;w=60, "monthly";q=100000;w=\d+$/);

@@ -160,7 +160,7 @@ describe("revocation within seconds", () => {
 });
 
 describe("the recently-revoked set", () => {
-  const record = (id: string) => ({ id, organization_id: "o", hash: "h", scopes: [], expires_at: null, revoked_at: null, allowed_cidrs: null });
+  const record = (id: string) => ({ id, organization_id: "o", hash: "h", scopes: [], expires_at: null, revoked_at: null, allowed_cidrs: null, mode: "live" as const });
 
   it("is bounded by REVOCATION_SET_MAX_ENTRIES: the oldest entry goes first", () => {
     const set = new RecentRevocations(2, 60_000);
