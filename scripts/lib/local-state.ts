@@ -185,8 +185,9 @@ export async function applyLocalMigrations(options: { persistTo?: string } = {})
   if (result.code !== 0) {
     throw new LocalStateError(`wrangler d1 migrations apply failed (exit ${result.code})`, output);
   }
-  // Wrangler prints a table row per migration it applied, with a ✅ status.
-  const applied = [...output.matchAll(/(\d{4}_[\w.-]+\.sql)[^\n]*✅/g)].map((m) => m[1]!);
+  // Wrangler prints a table row per migration it applied, with a ✅ status, and reprints the
+  // table after each one: a name is listed once per table it appears in.
+  const applied = [...new Set([...output.matchAll(/(\d{4}_[\w.-]+\.sql)[^\n]*✅/g)].map((m) => m[1]!))];
   return { applied, output };
 }
 

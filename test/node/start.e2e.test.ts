@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,6 +80,11 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
   it("prints two distinct keys and a curl line with the read key inlined", () => {
     expect(adminKey).not.toBe(readKey);
     expect(curlLine).toBe(`curl -H "Authorization: Bearer ${readKey}" ${gateway}/api/v1/candidates`);
+  });
+
+  it("applies every migration to fresh local state and names each once", async () => {
+    const names = (await readdir(join(PROJECT_DIR, "migrations"))).filter((n) => n.endsWith(".sql")).sort();
+    expect(run.output()).toContain(`Applied ${names.join(", ")}.`);
   });
 
   it("writes the secrets to the given file, not the project's .dev.vars", async () => {
