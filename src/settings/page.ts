@@ -90,7 +90,7 @@ export function renderPage(assets: { script: string; style: string }): string {
 <p class="hint">The key stays in this browser tab only (session storage): it is never put in a cookie or the address bar, and it is forgotten when you close the tab or sign out.</p>
 <form id="signin-form" novalidate>
 <label for="signin-key">API key</label>
-<input id="signin-key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" placeholder="pk_live_…" aria-describedby="signin-error" required>
+<input id="signin-key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" placeholder="pk_live_… or pk_test_…" aria-describedby="signin-error" required>
 <p id="signin-error" class="field-error" role="alert" hidden></p>
 <div class="actions"><button type="submit" class="primary" id="signin-submit">Sign in</button></div>
 </form>
