@@ -121,8 +121,10 @@ export function createKeyActions(api: Api, table: KeyTable, session: Session) {
     openRevoke(k);
   }
 
-  /** Rename always; rotate and revoke while the key is active (rotate not during a running grace period). */
+  /** Rename always (for a key the signed-in key may change); rotate and revoke while the key is active (rotate not during a running grace period). */
   function actionsFor(k: KeyObject): RowAction[] {
+    // A test key may change test keys only (the API answers 403 otherwise): offer nothing it would refuse.
+    if (signedIn()?.self.mode === "test" && k.mode !== "test") return [];
     const live = k.state === "active";
     const actions: RowAction[] = [{ label: "Rename\u2026", run: () => rename(table.get(k.id) ?? k) }];
     if (live && !k.revoked_at) actions.push({ label: "Rotate\u2026", run: () => rotate(table.get(k.id) ?? k) });
