@@ -566,6 +566,7 @@ async function scenario(): Promise<void> {
     await page.locator("#generate-dialog").waitFor({ state: "visible" });
     check(await page.locator("#mode-live").isDisabled(), "Live is offered to a test key");
     check(await page.locator("#mode-test").isChecked(), "Test is not chosen for a test key");
+    await page.locator("#mode-test-only").scrollIntoViewIfNeeded();
     check(await page.locator("#mode-test-only").isVisible(), "the dialog does not say why");
     await screenshot(page, "test-key-generate", false);
     await page.keyboard.press("Escape");

@@ -107,7 +107,7 @@ export function createKeyActions(api: Api, table: KeyTable, session: Session) {
   function rotate(k: KeyObject): void {
     byId("rotate-title").textContent = `Rotate ${quoted(k.name)}`;
     byId("rotate-text").textContent =
-      `Replace ${quoted(k.name)} (${k.display}) with a new key that has the same name, scopes and expiry. The new key is shown once.`;
+      `Replace ${quoted(k.name)} (${k.display}) with a new key that has the same name, scopes, expiry, mode, limits and IP allowlist. The new key is shown once.`;
     byId("rotate-grace", HTMLSelectElement).value = "0";
     byId("rotate-self").hidden = !isOwnKey(k.id);
     openRotate(k);

@@ -90,7 +90,7 @@ function drawBars(usage: Usage): void {
     const x = i === 0 ? 0 : i === count - 1 ? WIDTH : (i + 0.5) * slot;
     chart.append(svg("text", { x, y: HEIGHT + AXIS - 4, "text-anchor": anchor, class: "usage-tick" }, bucketLabel(b.start, usage)));
   }
-  chart.append(svg("text", { x: 4, y: 12, class: "usage-tick" }, `max ${n(max)}`));
+  chart.append(svg("text", { x: 4, y: 2, "dominant-baseline": "hanging", class: "usage-tick" }, `max ${n(max)}`));
 }
 
 function legend(usage: Usage): HTMLElement {
