@@ -457,6 +457,35 @@ async function scenario(): Promise<void> {
     await page.locator("#usage-dialog").waitFor({ state: "hidden" });
   });
 
+  await step("a key with answers of two classes (200, then 401s once revoked) shows stacked 2xx and 4xx that match the API", async () => {
+    const row = page.locator("#keys-body tr", { hasText: name });
+    const id = await row.getAttribute("data-key-id");
+    await row.locator(".menu-button").click();
+    await row.getByRole("menuitem", { name: "Usage…" }).click();
+    await page.locator("#usage-dialog").waitFor({ state: "visible" });
+    const t0 = Date.now();
+    let mismatch = "";
+    for (;;) {
+      await page.locator('#usage-chart[aria-busy="false"] #usage-total').waitFor();
+      const api = (await (await fetch(`${baseUrl}/api/v1/api-keys/${id}/usage`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json()) as {
+        data: { buckets: Record<string, number>[] };
+      };
+      const sum = (c: string) => api.data.buckets.reduce((total, b) => total + (b[c] ?? 0), 0);
+      const onPage = async (c: string) => (await page.locator(`#usage-totals li[data-class="${c}"] .usage-count`).textContent()) ?? "";
+      mismatch = "";
+      for (const c of ["2xx", "4xx"]) if ((await onPage(c)) !== String(sum(c))) mismatch += `${c}: page ${await onPage(c)}, API ${sum(c)}; `;
+      if (sum("2xx") < 1 || sum("4xx") < 1) mismatch += "the API has not counted both classes yet; ";
+      if (!mismatch || Date.now() - t0 > USAGE_WAIT_MS) break;
+      await sleep(500);
+      await page.click("#usage-hour");
+    }
+    check(mismatch === "", mismatch);
+    check((await page.locator("#usage-svg rect.usage-2xx").count()) >= 1 && (await page.locator("#usage-svg rect.usage-4xx").count()) >= 1, "the bar is not stacked");
+    await screenshot(page, "usage-two-classes", false);
+    await page.keyboard.press("Escape");
+    await page.locator("#usage-dialog").waitFor({ state: "hidden" });
+  });
+
   const limitedKey = await step("generate a key that may manage keys but holds only candidates:read besides", async () => {
     await page.click("#generate-open");
     await page.fill("#generate-name", "limited manager");
