@@ -16,8 +16,10 @@ import { freePorts } from "../support/processes.ts";
  *   sign in with DEMO_ADMIN_KEY → generate a candidates:read key → read it once
  *   from the dialog → it answers 200 through the gateway (fetch from Node) →
  *   revoke it from its row's "…" menu → the same request answers 401; then
- *   rename and rotate (with a grace period) another key, check phone width,
- *   reload (the session survives) and sign out (the key is forgotten).
+ *   rename and rotate (with a grace period) another key; generate a test-mode
+ *   key with a rate limit, quota and IP allowlist (its badge and limits in the
+ *   table) and read its usage chart; check phone width, reload (the session
+ *   survives), sign out (the key is forgotten), page, and sign in with a test key.
  *
  * Screenshots of each step go to test-results/browser/. Exit code 0 on
  * success, 1 on failure. Never downloads a browser: CHROMIUM_PATH or

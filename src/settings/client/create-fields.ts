@@ -7,8 +7,8 @@ import { byId, el } from "./dom.ts";
 /**
  * The "Generate new key" dialog's fields, as data: each prepares itself when
  * the dialog opens and contributes its part of the POST /api/v1/api-keys body
- * (or says what to fix). A new field (rate limit, quota, IP allowlist, …) is
- * its markup in src/settings/page.ts plus one entry here.
+ * (or says what to fix). A new field is its markup in src/settings/page.ts
+ * plus one entry here. Bounds are the API's to check: its 400 names the field.
  */
 export type FieldResult = { body: Partial<CreateKeyRequest> } | { error: string };
 
