@@ -1,5 +1,7 @@
+import { MAX_ALLOWED_CIDRS } from "../auth/cidr.ts";
+import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../limits/policy.ts";
 import { legacyChoices, resourceGroups, type ScopeChoice } from "./catalog.ts";
-import { KEY_COLUMNS, scopeInputId } from "./shared/markup.ts";
+import { KEY_COLUMNS, scopeInputId, USAGE_CHART } from "./shared/markup.ts";
 
 /**
  * The settings page's HTML. Static except for the scope catalog, rendered
@@ -12,6 +14,7 @@ const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;"
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
 
 const id = scopeInputId;
+const n = (x: number): string => x.toLocaleString("en-US");
 
 function checkbox(c: ScopeChoice, label: string): string {
   return [
@@ -90,7 +93,7 @@ export function renderPage(assets: { script: string; style: string }): string {
 <p class="hint">The key stays in this browser tab only (session storage): it is never put in a cookie or the address bar, and it is forgotten when you close the tab or sign out.</p>
 <form id="signin-form" novalidate>
 <label for="signin-key">API key</label>
-<input id="signin-key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" placeholder="pk_live_…" aria-describedby="signin-error" required>
+<input id="signin-key" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" placeholder="pk_live_… or pk_test_…" aria-describedby="signin-error" required>
 <p id="signin-error" class="field-error" role="alert" hidden></p>
 <div class="actions"><button type="submit" class="primary" id="signin-submit">Sign in</button></div>
 </form>
@@ -141,6 +144,29 @@ ${legacyScopes()}
 <input type="date" id="expiry-on" disabled aria-describedby="expiry-on-hint">
 <p class="hint" id="expiry-on-hint">The key stops working at the end of that day, in your time zone.</p>
 </fieldset>
+<fieldset>
+<legend>Mode</legend>
+<div class="radio"><input type="radio" name="mode" id="mode-live" value="live" checked aria-describedby="mode-live-desc"><label for="mode-live">Live</label></div>
+<p class="hint" id="mode-live-desc">Starts with <code>pk_live_</code>: requests reach your production data.</p>
+<div class="radio"><input type="radio" name="mode" id="mode-test" value="test" aria-describedby="mode-test-desc"><label for="mode-test">Test</label></div>
+<p class="hint" id="mode-test-desc">Starts with <code>pk_test_</code>: requests go to the test environment, never to production.</p>
+<p class="hint" id="mode-test-only" hidden>You are signed in with a test key: it can only generate test keys.</p>
+</fieldset>
+<fieldset>
+<legend>Limits and network (optional)</legend>
+<p class="warning" id="limits-fixed">These are fixed for the key’s whole life, like its scopes: to change them, generate a new key and revoke the old one.</p>
+<div class="limit-row">
+<div><label for="rate-limit">Rate limit: requests</label><input id="rate-limit" type="number" inputmode="numeric" min="1" max="${RATE_LIMIT_MAX}" step="1" autocomplete="off"></div>
+<div><label for="rate-period">per seconds</label><input id="rate-period" type="number" inputmode="numeric" min="${RATE_PERIOD_MIN_S}" max="${RATE_PERIOD_MAX_S}" step="1" autocomplete="off" placeholder="60"></div>
+</div>
+<p class="hint" id="rate-limit-hint">Both empty: your organization’s default limit applies, if any. Up to ${n(RATE_LIMIT_MAX)} requests per ${n(RATE_PERIOD_MIN_S)}–${n(RATE_PERIOD_MAX_S)} seconds.</p>
+<label for="monthly-quota">Monthly quota: requests per calendar month (UTC)</label>
+<input id="monthly-quota" type="number" inputmode="numeric" min="1" max="${MONTHLY_QUOTA_MAX}" step="1" autocomplete="off" aria-describedby="monthly-quota-hint">
+<p class="hint" id="monthly-quota-hint">Empty: no quota. At most ${n(MONTHLY_QUOTA_MAX)}.</p>
+<label for="allowed-cidrs">IP allowlist: one address or CIDR block per line</label>
+<textarea id="allowed-cidrs" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" placeholder="203.0.113.0/24&#10;2001:db8::/32" aria-describedby="allowed-cidrs-hint"></textarea>
+<p class="hint" id="allowed-cidrs-hint">Empty: usable from any address. IPv4 or IPv6, up to ${MAX_ALLOWED_CIDRS} blocks; requests from elsewhere are refused.</p>
+</fieldset>
 <p id="generate-error" class="form-error" role="alert" hidden></p>
 <div class="actions"><button type="button" class="close-dialog">Cancel</button><button type="submit" class="primary" id="generate-submit">Generate key</button></div>
 </form>
@@ -153,6 +179,19 @@ ${legacyScopes()}
 <div id="reveal-slot" class="secret-slot"></div>
 <p id="copy-status" class="hint" role="status"></p>
 <div class="actions"><button type="button" id="copy-key">Copy key</button><button type="button" id="reveal-done" class="primary">Done</button></div>
+</dialog>
+
+<dialog id="usage-dialog" aria-labelledby="usage-title">
+<h2 id="usage-title">Usage</h2>
+<div class="usage-range" role="group" aria-label="Period">
+<button type="button" id="usage-hour" data-granularity="hour" aria-pressed="true">Last 24 hours</button>
+<button type="button" id="usage-day" data-granularity="day" aria-pressed="false">Last 30 days</button>
+</div>
+<p class="hint">Requests made with this key, by the status class of the answer, in UTC hours or days. Counts arrive within seconds.</p>
+<div id="usage-chart" class="usage-chart" aria-live="polite"></div>
+<div class="usage-plot" id="usage-plot" hidden><svg id="usage-svg" class="usage-svg" role="img" aria-labelledby="usage-svg-title" viewBox="0 0 ${USAGE_CHART.width} ${USAGE_CHART.height + USAGE_CHART.axis}"><title id="usage-svg-title">Usage</title></svg></div>
+<p id="usage-error" class="form-error" role="alert" hidden></p>
+<div class="actions"><button type="button" class="close-dialog primary">Close</button></div>
 </dialog>
 
 <dialog id="rename-dialog" aria-labelledby="rename-title">

@@ -16,8 +16,10 @@ import { freePorts } from "../support/processes.ts";
  *   sign in with DEMO_ADMIN_KEY → generate a candidates:read key → read it once
  *   from the dialog → it answers 200 through the gateway (fetch from Node) →
  *   revoke it from its row's "…" menu → the same request answers 401; then
- *   rename and rotate (with a grace period) another key, check phone width,
- *   reload (the session survives) and sign out (the key is forgotten).
+ *   rename and rotate (with a grace period) another key; generate a test-mode
+ *   key with a rate limit, quota and IP allowlist (its badge and limits in the
+ *   table) and read its usage chart; check phone width, reload (the session
+ *   survives), sign out (the key is forgotten), page, and sign in with a test key.
  *
  * Screenshots of each step go to test-results/browser/. Exit code 0 on
  * success, 1 on failure. Never downloads a browser: CHROMIUM_PATH or
@@ -42,6 +44,9 @@ const START_TIMEOUT_MS = 120_000;
 /** wrangler.toml [vars] MEMORY_CACHE_TTL_MS: the longest a revoked key may still work in one local process (DESIGN §7). */
 const MEMORY_CACHE_TTL_MS = 2_000;
 const KEY_PATTERN = /pk_live_[A-Za-z0-9_-]{48}/;
+const TEST_KEY_PATTERN = /^pk_test_[A-Za-z0-9_-]{48}$/;
+/** README "Usage": counts are written at most once per USAGE_FLUSH_INTERVAL_MS (1 s) per isolate. */
+const USAGE_WAIT_MS = 10_000;
 
 // ---------------------------------------------------------------- helpers
 // (Code run in the page is passed to page.evaluate as a string: this file is type-checked without DOM types.)
@@ -184,9 +189,12 @@ async function scenario(): Promise<void> {
 
   // Anything the page does wrong is a failure: script errors, CSP violations, requests off its origin.
   const problems: string[] = [];
+  let expected400s = 0;
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   page.on("console", (msg) => {
-    if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
+    // Chromium logs every 4xx fetch; the one the scenario provokes on purpose is not a problem.
+    if (msg.type() === "error" && expected400s > 0 && msg.text().includes("status of 400")) expected400s -= 1;
+    else if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
   });
   page.on("request", (req) => {
     const url = req.url();
@@ -230,6 +238,7 @@ async function scenario(): Promise<void> {
   });
 
   const name = `browser-test ${new Date().toISOString().slice(11, 19)}`;
+  let sandboxKey = "";
   await step("fill in “Generate new key”", async () => {
     await page.click("#generate-open");
     await page.locator("#generate-dialog").waitFor({ state: "visible" });
@@ -352,6 +361,133 @@ async function scenario(): Promise<void> {
     await screenshot(page, "rotated");
   });
 
+  const sandboxName = "sandbox (test mode)";
+  await step("generate a test-mode key with a rate limit, quota and IP allowlist; a bad block is the API's 400, in the dialog", async () => {
+    await page.click("#generate-open");
+    await page.locator("#generate-dialog").waitFor({ state: "visible" });
+    check(await page.locator("#mode-live").isChecked(), "a live key's dialog should default to Live");
+    check(await page.locator("#mode-test").isEnabled(), "a live key may create test keys");
+    check(((await page.textContent("#limits-fixed")) ?? "").includes("fixed"), "the dialog does not say limits are fixed");
+    await page.fill("#generate-name", sandboxName);
+    await page.check("#scope-candidates-read");
+    await page.check("#mode-test");
+    await page.fill("#rate-limit", "100");
+    await page.fill("#rate-period", "60");
+    await page.fill("#monthly-quota", "5000");
+    await page.fill("#allowed-cidrs", "203.0.113.0/24\n10.1.0.0/8\n");
+    expected400s += 1;
+    await page.click("#generate-submit");
+    const error = page.locator("#generate-error");
+    await error.waitFor({ state: "visible" });
+    const text = (await error.textContent()) ?? "";
+    check(text.includes("allowed_cidrs") && text.includes("10.0.0.0/8"), `the API's 400 is not shown: ${text}`);
+    check((await page.locator("#keys-body tr", { hasText: sandboxName }).count()) === 0, "a refused key appeared in the table");
+    await screenshot(page, "generate-limits-refused", false);
+    await page.fill("#allowed-cidrs", "203.0.113.0/24\n\n2001:db8::/32\n");
+    await page.click("#generate-submit");
+    const shown = page.locator("#revealed-key");
+    await shown.waitFor({ state: "visible" });
+    const key = ((await shown.textContent()) ?? "").trim();
+    check(TEST_KEY_PATTERN.test(key), `not a test key: ${key}`);
+    await page.click("#reveal-done");
+    await shown.waitFor({ state: "detached", timeout: 1_000 });
+    const row = page.locator("#keys-body tr", { hasText: sandboxName });
+    await row.waitFor();
+    check((await row.locator(".mode-badge", { hasText: "test" }).count()) === 1, "no test badge");
+    const limits = ((await row.locator('td[data-label="Limits"]').textContent()) ?? "").replace(/\s+/g, " ");
+    for (const part of ["100 requests per minute", "5,000 requests a month", "2 blocks"]) check(limits.includes(part), `Limits cell lacks “${part}”: ${limits}`);
+    const plain = ((await page.locator("#keys-body tr", { hasText: "demo-admin" }).locator('td[data-label="Limits"]').textContent()) ?? "").trim();
+    check(plain === "\u2014", `a key without limits should show “—”: ${plain}`);
+    check((await page.locator("#keys-body tr", { hasText: "demo-admin" }).locator(".mode-badge").count()) === 0, "a live key has a test badge");
+    const api = (await (await fetch(`${baseUrl}/api/v1/api-keys/${await row.getAttribute("data-key-id")}`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json()) as {
+      data: { mode: string; rate_limit: unknown; monthly_quota: unknown; allowed_cidrs: unknown };
+    };
+    check(api.data.mode === "test", `mode ${api.data.mode}`);
+    check(JSON.stringify(api.data.rate_limit) === '{"limit":100,"period_s":60}', `rate_limit ${JSON.stringify(api.data.rate_limit)}`);
+    check(api.data.monthly_quota === 5000, `monthly_quota ${String(api.data.monthly_quota)}`);
+    check(JSON.stringify(api.data.allowed_cidrs) === '["203.0.113.0/24","2001:db8::/32"]', `allowed_cidrs ${JSON.stringify(api.data.allowed_cidrs)}`);
+    await screenshot(page, "test-key-with-limits");
+    sandboxKey = key;
+  });
+
+  await step("its usage chart shows the requests it made (3 refused by its allowlist: 4xx)", async () => {
+    for (let i = 0; i < 3; i++) {
+      const { status } = await gatewayStatus(stack, sandboxKey);
+      check(status === 403, `a request from outside the allowlist answered ${status}`);
+    }
+    const row = page.locator("#keys-body tr", { hasText: sandboxName });
+    const id = await row.getAttribute("data-key-id");
+    await row.locator(".menu-button").click();
+    await row.getByRole("menuitem", { name: "Usage…" }).click();
+    await page.locator("#usage-dialog").waitFor({ state: "visible" });
+    check(((await page.textContent("#usage-title")) ?? "").includes(sandboxName), "the usage dialog does not name the key");
+    const t0 = Date.now();
+    let shown = "";
+    for (;;) {
+      await page.locator('#usage-chart[aria-busy="false"] #usage-total').waitFor();
+      shown = (await page.textContent("#usage-total")) ?? "";
+      if (shown === "3" || Date.now() - t0 > USAGE_WAIT_MS) break;
+      await sleep(500);
+      await page.click("#usage-hour");
+    }
+    check(shown === "3", `the chart shows ${shown} requests, expected 3`);
+    const api = (await (await fetch(`${baseUrl}/api/v1/api-keys/${id}/usage`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json()) as {
+      data: { buckets: Record<string, number>[] };
+    };
+    for (const c of ["2xx", "3xx", "4xx", "5xx"]) {
+      const expected = api.data.buckets.reduce((sum, b) => sum + (b[c] ?? 0), 0);
+      const onPage = (await page.locator(`#usage-totals li[data-class="${c}"] .usage-count`).textContent()) ?? "";
+      check(onPage === String(expected), `${c}: the page shows ${onPage}, the API ${expected}`);
+    }
+    check((await page.locator('#usage-totals li[data-class="4xx"] .usage-count').textContent()) === "3", "the 3 refusals are not 4xx");
+    const label = (await page.locator("#usage-svg > title").textContent()) ?? "";
+    check(label.startsWith("3 requests in the last 24 hours") && label.includes("3 4xx"), `the chart's accessible summary: ${label}`);
+    check((await page.locator("#usage-svg rect.usage-4xx").count()) >= 1, "no 4xx bar drawn");
+    check((await page.locator("#usage-svg rect.usage-2xx").count()) === 0, "a 2xx bar for a key that made no successful request");
+    check((await page.locator("#usage-chart table.visually-hidden tbody tr").count()) === 24, "the hidden table lacks the 24 hours");
+    await screenshot(page, "usage-hourly", false);
+    await page.click("#usage-day");
+    await page.locator('#usage-day[aria-pressed="true"]').waitFor();
+    await page.locator('#usage-chart[aria-busy="false"] #usage-total').waitFor();
+    check((await page.textContent("#usage-total")) === "3", "the 30-day view shows other totals");
+    check((await page.locator("#usage-chart table.visually-hidden tbody tr").count()) === 30, "the daily view lacks 30 days");
+    await screenshot(page, "usage-daily", false);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, "usage-phone", false);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.keyboard.press("Escape");
+    await page.locator("#usage-dialog").waitFor({ state: "hidden" });
+  });
+
+  await step("a key with answers of two classes (200, then 401s once revoked) shows stacked 2xx and 4xx that match the API", async () => {
+    const row = page.locator("#keys-body tr", { hasText: name });
+    const id = await row.getAttribute("data-key-id");
+    await row.locator(".menu-button").click();
+    await row.getByRole("menuitem", { name: "Usage…" }).click();
+    await page.locator("#usage-dialog").waitFor({ state: "visible" });
+    const t0 = Date.now();
+    let mismatch = "";
+    for (;;) {
+      await page.locator('#usage-chart[aria-busy="false"] #usage-total').waitFor();
+      const api = (await (await fetch(`${baseUrl}/api/v1/api-keys/${id}/usage`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json()) as {
+        data: { buckets: Record<string, number>[] };
+      };
+      const sum = (c: string) => api.data.buckets.reduce((total, b) => total + (b[c] ?? 0), 0);
+      const onPage = async (c: string) => (await page.locator(`#usage-totals li[data-class="${c}"] .usage-count`).textContent()) ?? "";
+      mismatch = "";
+      for (const c of ["2xx", "4xx"]) if ((await onPage(c)) !== String(sum(c))) mismatch += `${c}: page ${await onPage(c)}, API ${sum(c)}; `;
+      if (sum("2xx") < 1 || sum("4xx") < 1) mismatch += "the API has not counted both classes yet; ";
+      if (!mismatch || Date.now() - t0 > USAGE_WAIT_MS) break;
+      await sleep(500);
+      await page.click("#usage-hour");
+    }
+    check(mismatch === "", mismatch);
+    check((await page.locator("#usage-svg rect.usage-2xx").count()) >= 1 && (await page.locator("#usage-svg rect.usage-4xx").count()) >= 1, "the bar is not stacked");
+    await screenshot(page, "usage-two-classes", false);
+    await page.keyboard.press("Escape");
+    await page.locator("#usage-dialog").waitFor({ state: "hidden" });
+  });
+
   const limitedKey = await step("generate a key that may manage keys but holds only candidates:read besides", async () => {
     await page.click("#generate-open");
     await page.fill("#generate-name", "limited manager");
@@ -430,6 +566,42 @@ async function scenario(): Promise<void> {
     const total = await rows.count();
     check(total === expected, `after “Load more”: ${total} rows, the API lists ${expected}`);
     check(await page.locator("#load-more").isHidden(), "“Load more” still shown on the last page");
+    await page.click("#sign-out");
+  });
+
+  await step("sign in with a test key: the session shows it, and it can only generate test keys", async () => {
+    const res = await fetch(`${baseUrl}/api/v1/api-keys`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "test manager", scopes: ["api_keys:read", "api_keys:write", "candidates:read"], mode: "test" }),
+    });
+    check(res.status === 201, `creating a test key answered ${res.status}`);
+    const testKey = ((await res.json()) as { data: { key: string } }).data.key;
+    check(TEST_KEY_PATTERN.test(testKey), "not a test key");
+    await page.fill("#signin-key", testKey);
+    await page.click("#signin-submit");
+    await page.locator("#keys-view").waitFor({ state: "visible" });
+    check(((await page.textContent("#session-display")) ?? "").startsWith("pk_test_"), "the session does not show the test key");
+    const own = page.locator("#keys-body tr", { hasText: "test manager" });
+    await own.locator(".mode-badge").waitFor();
+    // It may look at a live key's usage, not change it.
+    const admin = page.locator("#keys-body tr", { hasText: "demo-admin" });
+    // demo-admin, the oldest key, is on the second page by now.
+    if (await page.locator("#load-more").isVisible()) await page.locator("#load-more").click();
+    await admin.waitFor();
+    await admin.locator(".menu-button").click();
+    const items = await admin.getByRole("menuitem").allTextContents();
+    check(JSON.stringify(items) === '["Usage…"]', `a test key is offered ${JSON.stringify(items)} on a live key`);
+    await page.keyboard.press("Escape");
+    await page.click("#generate-open");
+    await page.locator("#generate-dialog").waitFor({ state: "visible" });
+    check(await page.locator("#mode-live").isDisabled(), "Live is offered to a test key");
+    check(await page.locator("#mode-test").isChecked(), "Test is not chosen for a test key");
+    await page.locator("#mode-test-only").scrollIntoViewIfNeeded();
+    check(await page.locator("#mode-test-only").isVisible(), "the dialog does not say why");
+    await screenshot(page, "test-key-generate", false);
+    await page.keyboard.press("Escape");
+    await page.locator("#generate-dialog").waitFor({ state: "hidden" });
     await page.click("#sign-out");
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LEGACY_SCOPES, SCOPE_CATALOG } from "../../src/auth/scopes.ts";
+import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../../src/limits/policy.ts";
 import { SCRIPT, STYLE } from "../../src/settings/generated/assets.js";
 import { escapeHtml } from "../../src/settings/page.ts";
 import { CONTENT_SECURITY_POLICY, SCRIPT_PATH, SETTINGS_PATH, STYLE_PATH } from "../../src/settings/serve.ts";
@@ -146,6 +147,23 @@ describe("GET /settings/api-keys", () => {
       expect(box?.attrs.value, scope).toBe(scope);
       expect(elements.some((e) => e.attrs.id === `${scopeInputId(scope)}-desc`), scope).toBe(true);
     }
+  });
+
+  it("“Generate new key” has the mode, rate limit, quota and allowlist fields the client reads, and says they are fixed", async () => {
+    const { html } = await page();
+    const { elements } = await parse(html);
+    const byId = (id: string) => elements.find((e) => e.attrs.id === id);
+    const modes = elements.filter((e) => e.tag === "input" && e.attrs.name === "mode");
+    expect(modes.map((e) => e.attrs.value)).toEqual(["live", "test"]);
+    expect(byId("mode-live")?.attrs.checked).toBeDefined();
+    expect(byId("rate-limit")?.attrs).toMatchObject({ type: "number", min: "1", max: String(RATE_LIMIT_MAX) });
+    expect(byId("rate-period")?.attrs).toMatchObject({ type: "number", min: String(RATE_PERIOD_MIN_S), max: String(RATE_PERIOD_MAX_S) });
+    expect(byId("monthly-quota")?.attrs).toMatchObject({ type: "number", min: "1", max: String(MONTHLY_QUOTA_MAX) });
+    expect(byId("allowed-cidrs")?.tag).toBe("textarea");
+    expect(html).toMatch(/id="limits-fixed"[^>]*>These are fixed for the key’s whole life/);
+    // The usage dialog and its two ranges (the API's hour and day granularities).
+    expect(byId("usage-dialog")?.tag).toBe("dialog");
+    expect(elements.filter((e) => e.attrs["data-granularity"]).map((e) => e.attrs["data-granularity"])).toEqual(["hour", "day"]);
   });
 
   it("every form control has a label; every button is a real button with a type", async () => {

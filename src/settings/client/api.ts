@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import type { CreateKeyBody, RenameKeyBody, RotateKeyBody } from "../../api/schemas.ts";
+import type { CreateKeyBody, RenameKeyBody, RotateKeyBody, UsageSchema } from "../../api/schemas.ts";
 import type { KeyObject } from "../../keys/object.ts";
 
 /**
@@ -12,6 +12,8 @@ export const API_PATH = "/api/v1/api-keys";
 export type CreateKeyRequest = z.input<typeof CreateKeyBody>;
 type RenameKeyRequest = z.input<typeof RenameKeyBody>;
 type RotateKeyRequest = z.input<typeof RotateKeyBody>;
+export type Usage = z.output<typeof UsageSchema>;
+export type Granularity = Usage["granularity"];
 
 /** Create and rotate answer with the key object plus the plaintext, shown once. */
 export type NewKey = KeyObject & { key: string };
@@ -83,6 +85,8 @@ export function apiClient(currentKey: () => string) {
     rename: (id: string, body: RenameKeyRequest) => call<KeyObject>(currentKey(), "PATCH", one(id), body),
     rotate: (id: string, body: RotateKeyRequest) => call<NewKey>(currentKey(), "POST", `${one(id)}/rotate`, body),
     revoke: (id: string) => call<KeyObject>(currentKey(), "DELETE", one(id)),
+    /** The default range: 24 hourly or 30 daily buckets up to now. */
+    usage: (id: string, granularity: Granularity) => call<Usage>(currentKey(), "GET", `${one(id)}/usage?granularity=${granularity}`),
   };
 }
 

@@ -7,8 +7,8 @@ import { byId, el } from "./dom.ts";
 /**
  * The "Generate new key" dialog's fields, as data: each prepares itself when
  * the dialog opens and contributes its part of the POST /api/v1/api-keys body
- * (or says what to fix). A new field (rate limit, quota, IP allowlist, …) is
- * its markup in src/settings/page.ts plus one entry here.
+ * (or says what to fix). A new field is its markup in src/settings/page.ts
+ * plus one entry here. Bounds are the API's to check: its 400 names the field.
  */
 export type FieldResult = { body: Partial<CreateKeyRequest> } | { error: string };
 
@@ -93,5 +93,66 @@ export function wireExpiry(): void {
   }
 }
 
+/**
+ * Live or test. A test key may only create test keys (the API answers 403
+ * otherwise), so signed in with one, Live is disabled and Test chosen.
+ */
+const modeField: CreateField = {
+  prepare(self) {
+    const testOnly = self.mode === "test";
+    const live = byId("mode-live", HTMLInputElement);
+    live.disabled = testOnly;
+    byId(testOnly ? "mode-test" : "mode-live", HTMLInputElement).checked = true;
+    byId("mode-test-only").hidden = !testOnly;
+  },
+  read() {
+    const mode = document.querySelector<HTMLInputElement>("#generate-form input[name=mode]:checked")?.value;
+    return mode === "live" || mode === "test" ? { body: { mode } } : { error: "Choose live or test" };
+  },
+};
+
+/** A whole number typed in `id`, null when empty; the API checks the bounds and names the field. */
+function wholeNumber(id: string): number | null | "bad" {
+  const text = byId(id, HTMLInputElement).value.trim();
+  if (!text) return null;
+  return /^\d+$/.test(text) ? Number(text) : "bad";
+}
+
+/** Both empty: no limit of its own (the organization default applies); one without the other is a mistake. */
+const rateLimitField: CreateField = {
+  prepare() {},
+  read() {
+    const limit = wholeNumber("rate-limit");
+    const period = wholeNumber("rate-period");
+    if (limit === null && period === null) return { body: {} };
+    if (limit === "bad" || period === "bad") return { error: "The rate limit takes whole numbers: requests, and a period in seconds" };
+    if (limit === null) return { error: "Give the rate limit's number of requests, or leave both rate limit fields empty" };
+    if (period === null) return { error: "Give the rate limit's period in seconds, or leave both rate limit fields empty" };
+    return { body: { rate_limit: { limit, period_s: period } } };
+  },
+};
+
+const quotaField: CreateField = {
+  prepare() {},
+  read() {
+    const quota = wholeNumber("monthly-quota");
+    if (quota === null) return { body: {} };
+    if (quota === "bad") return { error: "The monthly quota takes a whole number of requests" };
+    return { body: { monthly_quota: quota } };
+  },
+};
+
+/** One block per line; blank lines ignored; none at all: the field is omitted (any address). */
+const allowlistField: CreateField = {
+  prepare() {},
+  read() {
+    const blocks = byId("allowed-cidrs", HTMLTextAreaElement)
+      .value.split("\n")
+      .map((line) => line.trim())
+      .filter((line) => line !== "");
+    return blocks.length > 0 ? { body: { allowed_cidrs: blocks } } : { body: {} };
+  },
+};
+
 /** In the order their problems are reported: the first field with one wins. */
-export const CREATE_FIELDS: readonly CreateField[] = [nameField, scopesField, expiryField];
+export const CREATE_FIELDS: readonly CreateField[] = [nameField, scopesField, expiryField, modeField, rateLimitField, quotaField, allowlistField];

@@ -107,7 +107,7 @@ export function createKeyActions(api: Api, table: KeyTable, session: Session) {
   function rotate(k: KeyObject): void {
     byId("rotate-title").textContent = `Rotate ${quoted(k.name)}`;
     byId("rotate-text").textContent =
-      `Replace ${quoted(k.name)} (${k.display}) with a new key that has the same name, scopes and expiry. The new key is shown once.`;
+      `Replace ${quoted(k.name)} (${k.display}) with a new key that has the same name, scopes, expiry, mode, limits and IP allowlist. The new key is shown once.`;
     byId("rotate-grace", HTMLSelectElement).value = "0";
     byId("rotate-self").hidden = !isOwnKey(k.id);
     openRotate(k);
@@ -121,8 +121,10 @@ export function createKeyActions(api: Api, table: KeyTable, session: Session) {
     openRevoke(k);
   }
 
-  /** Rename always; rotate and revoke while the key is active (rotate not during a running grace period). */
+  /** Rename always (for a key the signed-in key may change); rotate and revoke while the key is active (rotate not during a running grace period). */
   function actionsFor(k: KeyObject): RowAction[] {
+    // A test key may change test keys only (the API answers 403 otherwise): offer nothing it would refuse.
+    if (signedIn()?.self.mode === "test" && k.mode !== "test") return [];
     const live = k.state === "active";
     const actions: RowAction[] = [{ label: "Rename\u2026", run: () => rename(table.get(k.id) ?? k) }];
     if (live && !k.revoked_at) actions.push({ label: "Rotate\u2026", run: () => rotate(table.get(k.id) ?? k) });

@@ -29,13 +29,41 @@ function stateCell(k: KeyObject): Child[] {
   return [badge];
 }
 
+const count = (n: number, one: string, many: string): string => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
+/** "100 per 60 s", with round periods said as minutes, hours or a day. */
+function perPeriod(limit: number, periodS: number): string {
+  const units: [number, string][] = [[86400, "day"], [3600, "hour"], [60, "minute"]];
+  const unit = units.find(([s]) => periodS % s === 0);
+  const period = !unit ? `${periodS.toLocaleString("en-US")} s` : periodS === unit[0] ? unit[1] : `${periodS / unit[0]} ${unit[1]}s`;
+  return `${count(limit, "request", "requests")} per ${period}`;
+}
+
+/** The key's own rate limit, quota and allowlist, one line each; "—" for a key with none of them. */
+function limitsCell(k: KeyObject): Child[] {
+  const lines: string[] = [];
+  if (k.rate_limit) lines.push(`Rate: ${perPeriod(k.rate_limit.limit, k.rate_limit.period_s)}`);
+  if (k.monthly_quota !== null) lines.push(`Quota: ${count(k.monthly_quota, "request", "requests")} a month`);
+  const blocks = k.allowed_cidrs;
+  if (blocks) lines.push(`IPs: ${blocks.length === 1 ? blocks[0]! : count(blocks.length, "block", "blocks")}`);
+  if (lines.length === 0) return [el("span", { className: "none-limit", title: "No limits of its own; usable from any address", text: "\u2014" })];
+  const list = el("ul", { className: "limits" }, lines.map((text) => el("li", { text })));
+  if (blocks && blocks.length > 1) list.lastElementChild?.setAttribute("title", blocks.join("\n"));
+  return [list];
+}
+
 const CELLS: Record<KeyColumnId, Cell> = {
   name: {
     className: "cell-name",
-    render: (k, row) => [el("strong", { text: k.name }), row.mine ? el("span", { className: "state-note", text: "this session's key" }) : null],
+    render: (k, row) => [
+      el("strong", { text: k.name }),
+      k.mode === "test" ? el("span", { className: "mode-badge", title: "Test-mode key (pk_test_…): its requests go to the test environment", text: "test" }) : null,
+      row.mine ? el("span", { className: "state-note", text: "this session's key" }) : null,
+    ],
   },
   display: { className: "", render: (k) => [el("code", { className: "display", text: k.display })] },
   scopes: { className: "", render: (k) => [el("span", { className: "chips" }, k.scopes.map((s) => el("code", { className: "chip", text: s })))] },
+  limits: { className: "cell-limits", render: limitsCell },
   created: { className: "", render: (k) => [when(k.created_at, "")] },
   last_used: { className: "", render: (k) => [when(k.last_used_at, "Never")] },
   expires: { className: "", render: (k) => [when(k.expires_at, "Never")] },

@@ -8,6 +8,7 @@ import { closeMenusOnOutsideClick, rowMenu } from "./row-menu.ts";
 import { createSession } from "./session.ts";
 import { currentKey, isOwnKey, signedIn } from "./state.ts";
 import { wireReveal } from "./reveal.ts";
+import { createUsageDialog } from "./usage-dialog.ts";
 
 /**
  * The settings page's script (DESIGN §8), served as /settings/api-keys/app.js
@@ -20,9 +21,10 @@ import { wireReveal } from "./reveal.ts";
  * only run on user events, after everything below is wired.
  */
 const api = apiClient(currentKey);
+// Usage needs only api_keys:read, so every row has a menu; changing a key needs api_keys:write.
 const table = new KeyTable((k) => ({
   mine: isOwnKey(k.id),
-  menu: signedIn()?.canWrite ? rowMenu(k.id, k.name, actions.actionsFor(k)) : null,
+  menu: rowMenu(k.id, k.name, [{ label: "Usage\u2026", run: () => openUsage(table.get(k.id) ?? k) }, ...(signedIn()?.canWrite ? actions.actionsFor(k) : [])]),
 }));
 const session = createSession(api, table, {
   started: () => list.load(true),
@@ -30,6 +32,7 @@ const session = createSession(api, table, {
 });
 const list = createKeyList(api, table, session.failed);
 const actions = createKeyActions(api, table, session);
+const openUsage = createUsageDialog(api, table, session);
 
 session.wireSignIn();
 wireCreateDialog(api, table, session);

@@ -1,4 +1,5 @@
 import type { KeyObject } from "../../keys/object.ts";
+// Both modes: pk_live_… and pk_test_… (the same pattern the gateway checks before any lookup).
 import { KEY_PATTERN } from "../../keys/format.ts";
 import { ApiError, type Api } from "./api.ts";
 import { busy, closeAllDialogs } from "./dialogs.ts";
@@ -101,7 +102,7 @@ export function createSession(api: Api, table: KeyTable, hooks: SessionHooks) {
       const key = input.value.trim();
       if (!key) return fieldError("signin-error", "Paste an API key first");
       if (!KEY_PATTERN.test(key)) {
-        return fieldError("signin-error", "That is not an API key: keys start with pk_live_ followed by 48 letters, digits, - or _");
+        return fieldError("signin-error", "That is not an API key: keys start with pk_live_ or pk_test_ followed by 48 letters, digits, - or _");
       }
       busy(form, true);
       fieldError("signin-error", "");

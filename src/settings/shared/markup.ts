@@ -17,6 +17,7 @@ export const KEY_COLUMNS = [
   { id: "name", label: "Name", hideLabel: false },
   { id: "display", label: "Key", hideLabel: false },
   { id: "scopes", label: "Scopes", hideLabel: false },
+  { id: "limits", label: "Limits", hideLabel: false },
   { id: "created", label: "Created", hideLabel: false },
   { id: "last_used", label: "Last used", hideLabel: false },
   { id: "expires", label: "Expires", hideLabel: false },
@@ -25,3 +26,9 @@ export const KEY_COLUMNS = [
 ] as const satisfies readonly { id: string; label: string; hideLabel: boolean }[];
 
 export type KeyColumnId = (typeof KEY_COLUMNS)[number]["id"];
+
+/**
+ * The usage chart's drawing area. The page renders the <svg> element (so the
+ * script needs no namespace URL of its own); the client draws the bars in it.
+ */
+export const USAGE_CHART = { width: 600, height: 160, axis: 18 } as const;
