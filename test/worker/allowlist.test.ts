@@ -3,20 +3,12 @@ import { describe, expect, it } from "vitest";
 import { NOT_FROM_HERE } from "../../src/auth/allowlist.ts";
 import { allowlistAllows, checkAllowlist, compileAllowlist, MAX_ALLOWED_CIDRS, parseCidr } from "../../src/auth/cidr.ts";
 import type { KeyObject } from "../../src/keys/object.ts";
-import { call, createKey, envelope, originReceived, unique } from "./helpers.ts";
+import { call, createKey, keysApi, originReceived, unique } from "./helpers.ts";
 
 /** Issue 10: per-key IP allowlists, parsed at key load, checked after the key and before its scopes. */
 type KeyObj = KeyObject & { key?: string };
 
-async function api(key: string, method: string, path: string, body?: unknown, ip?: string) {
-  const res = await call(`/api/v1/api-keys${path}`, {
-    key,
-    method,
-    ...(ip === undefined ? {} : { ip }),
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-  });
-  return { res, body: await envelope(res) };
-}
+const api = keysApi;
 
 async function admin() {
   const org = unique("org");

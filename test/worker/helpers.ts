@@ -61,6 +61,17 @@ export function call(path: string, init: CallInit = {}): Promise<Response> {
   return exports.default.fetch(request(path, init));
 }
 
+/** A management API call (`/api/v1/api-keys…`) with an optional JSON body, answered with the parsed envelope. */
+export async function keysApi(key: string, method: string, path: string, body?: unknown, ip?: string) {
+  const res = await call(`/api/v1/api-keys${path}`, {
+    key,
+    method,
+    ...(ip === undefined ? {} : { ip }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+  });
+  return { res, body: await envelope(res) };
+}
+
 /**
  * A gateway with its own env object, hence its own cold isolate state (memory
  * caches, limiter) and configuration; `settle` waits for its waitUntil work.

@@ -3,21 +3,14 @@ import { describe, expect, it } from "vitest";
 import { KEY_PATTERN } from "../../src/keys/format.ts";
 import type { KeyObject } from "../../src/keys/object.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
-import { call, captureLogs, createKey, envelope, gatewayWith, unique, withOutage } from "./helpers.ts";
+import { call, captureLogs, createKey, envelope, gatewayWith, keysApi, unique, withOutage } from "./helpers.ts";
 
 /** DESIGN §8: the management API, over HTTP through the Worker. */
 type KeyObj = KeyObject & { key?: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function api(key: string, method: string, path: string, body?: unknown) {
-  const res = await call(`/api/v1/api-keys${path}`, {
-    key,
-    method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-  });
-  return { res, body: await envelope(res) };
-}
+const api = keysApi;
 
 async function admin(org = unique("org")) {
   return { ...(await createKey(["*"], { org })), org };

@@ -9,7 +9,7 @@ import { meter } from "../../src/limits/meter.ts";
 import type { MeterRequest, MeterVerdict } from "../../src/limits/meter-state.ts";
 import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S } from "../../src/limits/policy.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
-import { call, captureLogs, createKey, envelope, gatewayWith, requestLine, unique, withOutage, type OriginRecord } from "./helpers.ts";
+import { call, captureLogs, createKey, envelope, gatewayWith, keysApi, requestLine, unique, withOutage, type OriginRecord } from "./helpers.ts";
 
 /** README "Rate limits and quotas": the real KeyMeter Durable Object, KV, D1 and origin. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -238,14 +238,7 @@ describe("monthly quota through the gateway", () => {
 });
 
 describe("the key object and the management API", () => {
-  async function api(key: string, method: string, path: string, body?: unknown) {
-    const res = await call(`/api/v1/api-keys${path}`, {
-      key,
-      method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    });
-    return { res, body: await envelope(res) };
-  }
+  const api = keysApi;
   const countKeys = async (org: string) =>
     (await env.DB.prepare("SELECT COUNT(*) AS n FROM api_keys WHERE organization_id = ?").bind(org).first<{ n: number }>())!.n;
 
