@@ -30,6 +30,18 @@ const secret = z
   .string({ error: "is required (a secret of at least 32 bytes)" })
   .refine((s) => new TextEncoder().encode(s).length >= 32, "must be at least 32 bytes");
 
+/** A setting holding JSON: parsed, or one issue with `message` (never the text: it may be a secret). */
+function parseJson(message: string) {
+  return (text: string, ctx: z.RefinementCtx): unknown => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    }
+  };
+}
+
 /**
  * `{"<key identifier>": "-----BEGIN PUBLIC KEY-----…"}`: the signers of leaked-key reports.
  * Checked here as far as a synchronous parse can (an ECDSA P-256 SubjectPublicKeyInfo), so a
@@ -37,14 +49,7 @@ const secret = z
  */
 const scanningKeys = z
   .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "must be a JSON object of key identifier → PEM public key" });
-      return z.NEVER;
-    }
-  })
+  .transform(parseJson("must be a JSON object of key identifier → PEM public key"))
   .pipe(
     z
       .record(
@@ -141,14 +146,7 @@ const ed25519Jwk = (withPrivate: boolean) =>
 const jwkJson = (withPrivate: boolean) =>
   z
     .string({ error: withPrivate ? "is required (an Ed25519 private key as a JWK, JSON)" : "must be a string" })
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be a JWK as JSON" });
-        return z.NEVER;
-      }
-    })
+    .transform(parseJson("must be a JWK as JSON"))
     .pipe(ed25519Jwk(withPrivate));
 
 export type Ed25519Jwk = z.output<ReturnType<typeof ed25519Jwk>>;
