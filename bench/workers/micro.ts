@@ -15,6 +15,7 @@
  * checks that first and reports it, so the numbers are known to be real.
  */
 import gateway from "../../src/index.ts";
+import { logFloorLine } from "./floor-log.ts";
 import { missingKey } from "../../src/auth/challenges.ts";
 import { errorResponse } from "../../src/errors.ts";
 import { requestLogLine } from "../../src/log.ts";
@@ -335,20 +336,7 @@ async function run(env: Bindings, ctx: ExecutionContext, key: string, n: number,
     const req = new Request("http://127.0.0.1:8787/", { headers: new Headers({ "cf-connecting-ip": "198.51.100.2" }) });
     const started = performance.now();
     const res = new Response(helloBody, { headers: { "content-type": "application/json; charset=utf-8" } });
-    console.log(
-      JSON.stringify({
-        request_id: crypto.randomUUID(),
-        key_id: null,
-        organization_id: null,
-        method: req.method,
-        route: "/api/v1/candidates/**",
-        scopes_required: ["candidates:read"],
-        outcome: "unauthorized",
-        status: res.status,
-        cache_tier: null,
-        duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      }),
-    );
+    logFloorLine("refused", req.method, res.status, started);
     await res.arrayBuffer();
     return res.status;
   });
@@ -370,20 +358,7 @@ async function run(env: Bindings, ctx: ExecutionContext, key: string, n: number,
     const started = performance.now();
     const url = req.url;
     const res = await fetch(env.ORIGIN_URL + url.slice(url.indexOf("/", url.indexOf("//") + 2)), req);
-    console.log(
-      JSON.stringify({
-        request_id: crypto.randomUUID(),
-        key_id: "key_0123456789abcdefghij",
-        organization_id: "bench",
-        method: req.method,
-        route: "/api/v1/candidates/**",
-        scopes_required: ["candidates:read"],
-        outcome: "proxied",
-        status: res.status,
-        cache_tier: "memory",
-        duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      }),
-    );
+    logFloorLine("proxied", req.method, res.status, started);
     await res.arrayBuffer();
     return res.status;
   });

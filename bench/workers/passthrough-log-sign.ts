@@ -8,6 +8,7 @@
  * own logic costs on top (informational target T1s).
  */
 import { parseIdentityConfig } from "../../src/config.ts";
+import { logFloorLine } from "./floor-log.ts";
 import { createSigner, type IdentitySigner } from "../../src/identity/signer.ts";
 
 interface SignEnv {
@@ -32,20 +33,7 @@ export default {
     const headers = new Headers(request.headers);
     headers.set("x-gateway-identity", token);
     const res = await fetch(env.ORIGIN_URL + path, { method: request.method, headers, body: request.body });
-    console.log(
-      JSON.stringify({
-        request_id: requestId,
-        key_id: "key_0123456789abcdefghij",
-        organization_id: "bench",
-        method: request.method,
-        route: "/api/v1/candidates/**",
-        scopes_required: ["candidates:read"],
-        outcome: "proxied",
-        status: res.status,
-        cache_tier: "memory",
-        duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      }),
-    );
+    logFloorLine("proxied", request.method, res.status, started, requestId);
     return res;
   },
 } satisfies ExportedHandler<SignEnv>;
