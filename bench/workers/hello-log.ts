@@ -4,6 +4,8 @@
  * (`console.log(JSON.stringify({...}))`). The fair floor for refusals, which
  * must log: row 2b minus what logging costs any Worker in this runtime.
  */
+import { logFloorLine } from "./floor-log.ts";
+
 const BODY = JSON.stringify({ success: true, data: { status: "ok" }, errors: [] });
 const HEADERS = { "content-type": "application/json; charset=utf-8" };
 
@@ -11,20 +13,7 @@ export default {
   fetch(request: Request): Response {
     const started = performance.now();
     const res = new Response(BODY, { headers: HEADERS });
-    console.log(
-      JSON.stringify({
-        request_id: crypto.randomUUID(),
-        key_id: null,
-        organization_id: null,
-        method: request.method,
-        route: "/api/v1/candidates/**",
-        scopes_required: ["candidates:read"],
-        outcome: "unauthorized",
-        status: res.status,
-        cache_tier: null,
-        duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      }),
-    );
+    logFloorLine("refused", request.method, res.status, started);
     return res;
   },
 } satisfies ExportedHandler;

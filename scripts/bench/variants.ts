@@ -49,6 +49,56 @@ const FORWARD_NO_TIMER = (source: string) => {
 const LOG_STRINGIFY_ONLY = () =>
   "export let lastLine = \"\";\nexport function logLine(fields: Record<string, unknown>): void {\n  lastLine = JSON.stringify(fields);\n}\n";
 
+
+type Patches = Variant["patches"];
+
+/** Applies each patch in turn; null as soon as one no longer applies. */
+const chain =
+  (...patches: ((source: string) => string | null)[]) =>
+  (source: string): string | null =>
+    patches.reduce<string | null>((cur, patch) => (cur === null ? null : patch(cur)), source);
+
+/**
+ * Measurement only: the steps of the proxied path beyond the log line and the
+ * signature (bench row 2LS), each removed in turn on top of the ones before
+ * (ladder-1 … ladder-7), to see whether one of them is the distance between
+ * row 3 and row 2LS. None is a proposal: each is required behaviour.
+ */
+const LADDER_STEPS: readonly { label: string; patches: Patches }[] = [
+  {
+    label: "origin response not re-wrapped (no X-Request-Id)",
+    patches: {
+      "src/proxy/forward.ts": swap("return new Response(res.body, res);", "return res;"),
+      "src/gateway/pipeline.ts": swap('res.headers.set("x-request-id", state.requestId);', ""),
+    },
+  },
+  { label: "no origin timer", patches: { "src/proxy/forward.ts": FORWARD_NO_TIMER } },
+  { label: "no byte-exact origin URL check", patches: { "src/proxy/forward.ts": swap("if (new URL(url).href !== url) {", 'if (url === "") {') } },
+  { label: "no usage count", patches: { "src/gateway/pipeline.ts": swap("if (state.identified) countUsage(", "if (state.identified && res.status < 0) countUsage(") } },
+  { label: "no revocation-feed check", patches: { "src/auth/authenticate.ts": swap("if (hash !== null) await rt.revocations.ready(", 'if (hash === "") await rt.revocations.ready(') } },
+  { label: "no last-used write check", patches: { "src/gateway/pipeline.ts": swap("    noteLastUsed(rt, env, ctx, auth.key.id, now);\n", "") } },
+  {
+    label: "only X-Gateway-Identity added to the origin's headers",
+    patches: {
+      "src/proxy/headers.ts": swap(
+        '  out.set("x-api-key-id", id.key.id);',
+        '  if (id.identityToken !== undefined) out.set("x-gateway-identity", id.identityToken);\n  return out;\n  out.set("x-api-key-id", id.key.id);',
+      ),
+    },
+  },
+];
+
+function ladder(): Variant[] {
+  const out: Variant[] = [];
+  const acc: Record<string, ((source: string) => string | null)[]> = {};
+  LADDER_STEPS.forEach((step, i) => {
+    for (const [file, patch] of Object.entries(step.patches)) (acc[file] ??= []).push(patch);
+    const patches = Object.fromEntries(Object.entries(acc).map(([file, list]) => [file, chain(...list)]));
+    out.push({ name: `ladder-${i + 1}`, label: `ladder: ${i > 0 ? "… + " : ""}${step.label}`, patches });
+  });
+  return out;
+}
+
 export const PROFILE_VARIANTS: readonly Variant[] = [
   // The same gateway in its own isolate, measured in the same stretch of the run as the variants.
   { name: "gw-base", label: "unchanged (control)", patches: {} },
@@ -61,6 +111,7 @@ export const PROFILE_VARIANTS: readonly Variant[] = [
   },
   { name: "gw-nostack", label: "GatewayError without stack trace", patches: { "src/errors.ts": ERRORS_NO_STACK } },
   { name: "gw-notimer", label: "no origin timer (bound only)", patches: { "src/proxy/forward.ts": FORWARD_NO_TIMER } },
+  ...ladder(),
   {
     name: "gw-all",
     label: "no log + no stack",
