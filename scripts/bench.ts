@@ -49,7 +49,8 @@ const USAGE = `Usage: npm run bench -- [options]
                      steadier than the in-worker clock on a busy machine (that clock only sees wall time)
   --profile          also run bench-only gateway variants (pieces removed) against row 3 / 6a
   --variants LIST    implies --profile: only these variants (e.g. gw-base,gw-nolog; "floors" adds the
-                     pass-through + forward() / + log line rows); see scripts/bench/variants.ts
+                     pass-through + forward() / + log line rows; ladder-1 … ladder-7 run only when
+                     named); see scripts/bench/variants.ts
   --cpu-profile LIST V8 CPU profile of the Worker during these rows (e.g. 3,6a): opens workerd's
                      inspector, which slows every row a little; saves bench/results/profiles/*.cpuprofile
   --out FILE         JSON results (default bench/results/latest.json)
@@ -449,7 +450,7 @@ async function main(): Promise<void> {
     }
     if (o.profile) {
       for (const v of PROFILE_VARIANTS) {
-        if (o.variants && !o.variants.has(v.name)) continue;
+        if (o.variants ? !o.variants.has(v.name) : v.onlyWhenNamed) continue;
         const r = variantReplacements(v);
         if ("stale" in r) {
           log(`profile: variant ${v.name} skipped: its patch of ${r.stale} no longer applies (src/ changed)`);

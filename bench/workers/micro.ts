@@ -15,7 +15,6 @@
  * checks that first and reports it, so the numbers are known to be real.
  */
 import gateway from "../../src/index.ts";
-import { logFloorLine } from "./floor-log.ts";
 import { missingKey } from "../../src/auth/challenges.ts";
 import { errorResponse } from "../../src/errors.ts";
 import { requestLogLine } from "../../src/log.ts";
@@ -37,6 +36,7 @@ import { checkRequestHeaders } from "../../src/request/headers.ts";
 import { validateRequestLine } from "../../src/request/line.ts";
 import type { SqlDatabase } from "../../src/storage/ports.ts";
 import { insertKeyStatements, type AuthRecord } from "../../src/storage/records.ts";
+import { logFloorLine } from "./floor-log.ts";
 
 const URL_GET = "http://127.0.0.1:8787/api/v1/candidates?limit=20&cursor=abc";
 const PATH = "/api/v1/candidates";

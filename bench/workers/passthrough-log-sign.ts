@@ -8,8 +8,8 @@
  * own logic costs on top (informational target T1s).
  */
 import { parseIdentityConfig } from "../../src/config.ts";
-import { logFloorLine } from "./floor-log.ts";
 import { createSigner, type IdentitySigner } from "../../src/identity/signer.ts";
+import { logFloorLine } from "./floor-log.ts";
 
 interface SignEnv {
   ORIGIN_URL: string;

@@ -19,36 +19,12 @@ export interface Variant {
   entry?: string;
   /** Compatibility flags added to wrangler.toml's. */
   compatibilityFlags?: string[];
+  /** Run only when named in --variants (a long series, not part of a plain --profile). */
+  onlyWhenNamed?: boolean;
 }
 
 /** Replaces `from` once; null when it is not there (the variant no longer applies). */
 const swap = (from: string, to: string) => (source: string) => (source.includes(from) ? source.replace(from, to) : null);
-
-const NO_LOG = () => "export function logLine(_fields: Record<string, unknown>): void {}\n";
-
-/** GatewayError without a captured stack trace: refusals are expected outcomes, their stack is never shown. */
-const ERRORS_NO_STACK = swap(
-  "    super(message);\n    this.name = \"GatewayError\";",
-  "    const limit = Error.stackTraceLimit;\n    Error.stackTraceLimit = 0;\n    super(message);\n    Error.stackTraceLimit = limit;\n    this.name = \"GatewayError\";",
-);
-
-/** Measurement only (drops the origin timeout, not a proposal): what the per-request timer costs. */
-const FORWARD_NO_TIMER = (source: string) => {
-  const a = swap(
-    "  const controller = new AbortController();\n  const timer = setTimeout(() => controller.abort(), upstream.timeoutMs);",
-    "  const controller = new AbortController();",
-  )(source);
-  return a === null ? null : swap("  } finally {\n    clearTimeout(timer);\n  }", "  }")(a);
-};
-
-/**
- * The log line written without console.log's formatting: one pre-serialized
- * string (console.log of a string still goes through the runtime's inspect
- * formatting). Measures the serialization alone vs the console call.
- */
-const LOG_STRINGIFY_ONLY = () =>
-  "export let lastLine = \"\";\nexport function logLine(fields: Record<string, unknown>): void {\n  lastLine = JSON.stringify(fields);\n}\n";
-
 
 type Patches = Variant["patches"];
 
@@ -57,6 +33,24 @@ const chain =
   (...patches: ((source: string) => string | null)[]) =>
   (source: string): string | null =>
     patches.reduce<string | null>((cur, patch) => (cur === null ? null : patch(cur)), source);
+
+/** Measurement only (drops the origin timeout, not a proposal): what the per-request timer costs. */
+const FORWARD_NO_TIMER = chain(
+  swap(
+    "  const controller = new AbortController();\n  const timer = setTimeout(() => controller.abort(), upstream.timeoutMs);",
+    "  const controller = new AbortController();",
+  ),
+  swap("  } finally {\n    clearTimeout(timer);\n  }", "  }"),
+);
+
+/** No log lines at all: what the request line (and any other) costs. */
+const NO_LOG = chain(swap("console.log(JSON.stringify(fields));", ""), swap("console.log(requestLogLine(fields));", ""));
+
+/** The request line serialized but never printed: the serialization alone against the console call. */
+const LOG_BUILD_ONLY = chain(
+  swap("console.log(requestLogLine(fields));", "lastLine = requestLogLine(fields);"),
+  (source) => `export let lastLine = "";\n${source}`,
+);
 
 /**
  * Measurement only: the steps of the proxied path beyond the log line and the
@@ -94,7 +88,7 @@ function ladder(): Variant[] {
   LADDER_STEPS.forEach((step, i) => {
     for (const [file, patch] of Object.entries(step.patches)) (acc[file] ??= []).push(patch);
     const patches = Object.fromEntries(Object.entries(acc).map(([file, list]) => [file, chain(...list)]));
-    out.push({ name: `ladder-${i + 1}`, label: `ladder: ${i > 0 ? "… + " : ""}${step.label}`, patches });
+    out.push({ name: `ladder-${i + 1}`, label: `ladder: ${i > 0 ? "… + " : ""}${step.label}`, patches, onlyWhenNamed: true });
   });
   return out;
 }
@@ -103,20 +97,14 @@ export const PROFILE_VARIANTS: readonly Variant[] = [
   // The same gateway in its own isolate, measured in the same stretch of the run as the variants.
   { name: "gw-base", label: "unchanged (control)", patches: {} },
   { name: "gw-nolog", label: "no log line", patches: { "src/log.ts": NO_LOG } },
-  { name: "gw-logjson", label: "log line serialized, not printed", patches: { "src/log.ts": LOG_STRINGIFY_ONLY } },
+  { name: "gw-logjson", label: "log line built, not printed", patches: { "src/log.ts": LOG_BUILD_ONLY } },
   {
     name: "gw-logobject",
     label: "console.log(fields) instead of a JSON string",
-    patches: { "src/log.ts": swap("console.log(JSON.stringify(fields));", "console.log(fields);") },
+    patches: { "src/log.ts": swap("console.log(requestLogLine(fields));", "console.log(fields);") },
   },
-  { name: "gw-nostack", label: "GatewayError without stack trace", patches: { "src/errors.ts": ERRORS_NO_STACK } },
   { name: "gw-notimer", label: "no origin timer (bound only)", patches: { "src/proxy/forward.ts": FORWARD_NO_TIMER } },
   ...ladder(),
-  {
-    name: "gw-all",
-    label: "no log + no stack",
-    patches: { "src/log.ts": NO_LOG, "src/errors.ts": ERRORS_NO_STACK },
-  },
 ];
 
 /** The module replacements of a variant for the bundler, or the file whose patch no longer applies. */
