@@ -3,8 +3,9 @@ import type { MeterVerdict } from "./meter-state.ts";
 /**
  * The local pre-check: meters the Durable Object refused, until the instant
  * it would admit again (the window's end, or the month's end for a spent
- * quota). It only ever refuses what the object itself would refuse, so the
- * count stays exact; it saves an over-limit key a round-trip per request.
+ * quota). It never admits, so the count stays exact; it saves an over-limit
+ * key a round-trip per request. (Its instants are the object's; an isolate
+ * whose clock is behind keeps a refusal for that much longer.)
  * Bounded: inserting into a full list drops the oldest entry.
  */
 export class BlockList {

@@ -1,44 +1,35 @@
 import { DurableObject } from "cloudflare:workers";
-import { EMPTY_METER, take, type MeterRequest, type MeterState, type MeterVerdict } from "./meter-state.ts";
+import { EMPTY_METER, take, type MeterState, type MeterVerdict } from "./meter-state.ts";
+import type { Limits } from "./policy.ts";
 
 const STATE_KEY = "meter";
-/**
- * How long after a change the state is written to storage. Writing on every
- * request made each answer wait for a durable commit (about 8 ms locally, and
- * calls to one object do not overlap), capping a key near 100 requests/s.
- */
-export const PERSIST_DELAY_MS = 1_000;
 
 /**
  * One per metered key (idFromName(meter id)): the single point of truth for
- * its rate-limit window and monthly quota, whichever isolate asks. A Durable
- * Object runs one call at a time and `take` never awaits, so concurrent
- * requests are counted exactly against the in-memory state. That state is
- * written to the object's SQLite storage at most PERSIST_DELAY_MS after it
- * changes, and read back when the object starts again (after eviction): only
- * a crash inside that second can forget what it admitted during it.
+ * its rate-limit window and monthly quota, whichever isolate asks. It decides
+ * with its own clock, never the caller's: a request delayed in an isolate, or
+ * sent from one whose clock is behind, cannot reopen a window (meter-state.ts).
+ * A Durable Object runs one call at a time and `take` never awaits, so
+ * concurrent requests are counted exactly against the in-memory state.
+ *
+ * Every change is written to the object's SQLite storage as it happens, with
+ * `allowUnconfirmed`: the answer does not wait for the durable commit (which
+ * would cap a key's request rate at one commit per request), and the commit
+ * starts as soon as the call returns. A crash can forget only the changes
+ * whose commit had not finished; an eviction or a deploy's restart forgets
+ * nothing (docs/performance.md measures the cost).
  */
 export class KeyMeter extends DurableObject {
   #state: MeterState | null = null;
-  #persistPending = false;
 
-  /** Decides one request (rate window and quota in one round-trip); `now` is the caller's clock. */
-  take(req: MeterRequest): MeterVerdict {
+  /** Decides one request (rate window and quota in one round-trip). */
+  take(limits: Limits): MeterVerdict {
     const before = (this.#state ??= this.ctx.storage.kv.get<MeterState>(STATE_KEY) ?? EMPTY_METER);
-    const { state, verdict } = take(before, req);
+    const { state, verdict } = take(before, { ...limits, now: Date.now() });
     if (state.window !== before.window || state.month !== before.month) {
       this.#state = state;
-      this.#schedulePersist();
+      void this.ctx.storage.put(STATE_KEY, state, { allowUnconfirmed: true });
     }
     return verdict;
-  }
-
-  #schedulePersist(): void {
-    if (this.#persistPending) return;
-    this.#persistPending = true;
-    setTimeout(() => {
-      this.#persistPending = false;
-      if (this.#state) this.ctx.storage.kv.put(STATE_KEY, this.#state);
-    }, PERSIST_DELAY_MS);
   }
 }
