@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { clientAddress } from "../auth/client-ip.ts";
+import { hex } from "../crypto/encoding.ts";
 import { p1363FromDerBase64, p256SpkiFromPem } from "../crypto/pem.ts";
 import { GatewayError } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
@@ -135,7 +136,6 @@ function parseReport(rt: Runtime, body: Uint8Array): Report {
   return result.data;
 }
 
-const hex = (bytes: ArrayBuffer) => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /** The stored key a token is, under the current secret or the previous one (D1: the truth, no cache). */
 async function storedKey(c: Context<AppEnv>, rt: Runtime, token: string): Promise<KeyRow | null> {
@@ -179,7 +179,7 @@ export async function reportHandler(c: Context<AppEnv>): Promise<Response> {
         revoked++;
       }
     }
-    const digest = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(item.token)));
+    const digest = hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(item.token))));
     results.push({ token_hash: digest, token_type: item.type, label: found ? "true_positive" : "false_positive" });
   }
   logLine({ level: "info", event: "leaked_key_report", signer, tokens: report.length, revoked });

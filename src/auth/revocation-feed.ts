@@ -1,6 +1,7 @@
 import { errorText, logLine } from "../log.ts";
 import type { SqlDatabase } from "../storage/ports.ts";
 import type { AuthRecord } from "../storage/records.ts";
+import { readRevocationHead, readRevocationsAfter, type RevocationRow } from "../storage/revocations.ts";
 
 /**
  * Revocation within seconds (README "Revocation within seconds"). KV can
@@ -10,18 +11,11 @@ import type { AuthRecord } from "../storage/records.ts";
  * the last seq it saw, in waitUntil, at most once per poll interval. Each new
  * row evicts the key from memory and enters a bounded set of recent
  * revocations that overrides whatever record a cache returns, for longer than
- * any cache can be stale. A request that finds the last successful read older
+ * any cache can be stale. A request that finds the last complete read older
  * than the staleness bound awaits a read first, so idle isolates keep the
- * bound too.
+ * bound too. A read that stops at its page cap is not complete: the feed
+ * stays due, and the bound keeps counting from the last read that caught up.
  */
-
-export interface RevocationRow {
-  seq: number;
-  key_id: string;
-  hash: string;
-  effective_at: string;
-  recorded_at: string;
-}
 
 /**
  * Key id → when it stops (the earliest time any row said), each entry kept
@@ -85,9 +79,9 @@ export interface FeedOptions {
   retentionMs: number;
 }
 
-/** Rows read per query; a poll reads at most a few pages and continues at the next poll. */
-const PAGE = 500;
-const MAX_PAGES_PER_POLL = 4;
+/** Rows read per query; a poll reads at most a few pages and continues at the next request. */
+export const FEED_PAGE_ROWS = 500;
+export const FEED_PAGES_PER_POLL = 4;
 
 export class RevocationFeed {
   readonly recent: RecentRevocations;
@@ -104,7 +98,7 @@ export class RevocationFeed {
     this.#evict = evict;
   }
 
-  /** When the last successful read started (ms since the epoch), for tests and the README's measurements. */
+  /** When the last complete read (one that reached the feed's end) started, ms since the epoch. */
   get lastSuccess(): number {
     return this.#lastSuccess;
   }
@@ -131,8 +125,10 @@ export class RevocationFeed {
     this.#lastAttempt = now;
     this.#inflight = this.#read(db, now)
       .then(
-        () => {
-          this.#lastSuccess = now;
+        (complete) => {
+          if (complete) this.#lastSuccess = now;
+          // Behind after a full poll: due again at once, not one interval later.
+          else this.#lastAttempt = Number.NEGATIVE_INFINITY;
         },
         (err: unknown) => logLine({ level: "warn", event: "revocation_poll_failed", message: errorText(err) }),
       )
@@ -142,28 +138,21 @@ export class RevocationFeed {
     return this.#inflight;
   }
 
-  async #read(db: SqlDatabase, now: number): Promise<void> {
+  /** Reads what is new; true when it reached the feed's end. */
+  async #read(db: SqlDatabase, now: number): Promise<boolean> {
     if (this.#last === null) {
       // A cold isolate: everything recent enough to matter, and where the feed stands.
-      const since = new Date(now - this.#opts.retentionMs).toISOString();
-      const [head, recent] = (await db.batch([
-        db.prepare("SELECT COALESCE(MAX(seq), 0) AS last FROM key_revocations"),
-        db
-          .prepare("SELECT seq, key_id, hash, effective_at, recorded_at FROM key_revocations WHERE recorded_at > ? ORDER BY seq DESC LIMIT ?")
-          .bind(since, this.#opts.maxEntries),
-      ])) as [{ results: { last: number }[] }, { results: RevocationRow[] }];
-      this.#take(recent.results.reverse(), now);
-      this.#last = head.results[0]?.last ?? 0;
-      return;
+      const head = await readRevocationHead(db, new Date(now - this.#opts.retentionMs).toISOString(), this.#opts.maxEntries);
+      this.#take(head.recent, now);
+      this.#last = head.last;
+      return true;
     }
-    for (let page = 0; page < MAX_PAGES_PER_POLL; page++) {
-      const { results } = await db
-        .prepare("SELECT seq, key_id, hash, effective_at, recorded_at FROM key_revocations WHERE seq > ? ORDER BY seq LIMIT ?")
-        .bind(this.#last, PAGE)
-        .all<RevocationRow>();
-      this.#take(results, now);
-      if (results.length < PAGE) return;
+    for (let page = 0; page < FEED_PAGES_PER_POLL; page++) {
+      const rows = await readRevocationsAfter(db, this.#last, FEED_PAGE_ROWS);
+      this.#take(rows, now);
+      if (rows.length < FEED_PAGE_ROWS) return true;
     }
+    return false;
   }
 
   #take(rows: readonly RevocationRow[], now: number): void {

@@ -1,5 +1,5 @@
 import type { Ed25519Jwk } from "../config.ts";
-import { encodeBase64Url } from "../keys/base64url.ts";
+import { encodeBase64Url } from "../crypto/encoding.ts";
 
 /** A public key as the JWKS publishes it. */
 export interface PublicJwk {

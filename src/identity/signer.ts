@@ -1,5 +1,5 @@
 import type { Ed25519Jwk, IdentityConfig } from "../config.ts";
-import { base64UrlOfBytes, base64UrlOfText } from "./base64url.ts";
+import { base64UrlOfText, encodeBase64Url } from "../crypto/encoding.ts";
 import { publicJwk, type PublicJwk } from "./jwk.ts";
 
 /** How long an identity token is good for: long enough for clock skew, short enough to be useless if logged. */
@@ -65,7 +65,7 @@ export async function createSigner(config: IdentityConfig): Promise<IdentitySign
       const claims: IdentityClaims = { iss, aud, ...identity, iat, exp: iat + IDENTITY_TTL_S };
       const input = `${header}.${base64UrlOfText(JSON.stringify(claims))}`;
       const signature = new Uint8Array(await crypto.subtle.sign(ALGORITHM, privateKey, encoder.encode(input)));
-      return `${input}.${base64UrlOfBytes(signature)}`;
+      return `${input}.${encodeBase64Url(signature)}`;
     },
   };
 }

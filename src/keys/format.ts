@@ -1,4 +1,4 @@
-import { encodeBase64Url, decodeBase64Url } from "./base64url.ts";
+import { decodeBase64Url, encodeBase64Url } from "../crypto/encoding.ts";
 import { crc32 } from "./crc32.ts";
 
 /**

@@ -1,6 +1,6 @@
 import type { KeyValueStore } from "./ports.ts";
 import type { AuthRecord } from "./records.ts";
-import { digestsEqual } from "../keys/hash.ts";
+import { digestsEqual } from "../crypto/constant-time.ts";
 
 /**
  * KV holds one entry per known key hash, the auth record as JSON. A revoked

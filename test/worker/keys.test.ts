@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { decodeBase64Url, encodeBase64Url } from "../../src/keys/base64url.ts";
+import { digestsEqual } from "../../src/crypto/constant-time.ts";
+import { decodeBase64Url, encodeBase64Url } from "../../src/crypto/encoding.ts";
 import { crc32 } from "../../src/keys/crc32.ts";
 import { displayKey, generateKey, isWellFormedKey, KEY_PATTERN, KEY_PATTERN_SOURCE, keyModeOf } from "../../src/keys/format.ts";
-import { digestsEqual, hashKey, importHashKey } from "../../src/keys/hash.ts";
+import { hashKey, importHashKey } from "../../src/keys/hash.ts";
 import { generateKeyId, KEY_ID_PATTERN } from "../../src/keys/ids.ts";
 
 describe("key format", () => {

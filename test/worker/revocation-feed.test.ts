@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RecentRevocations } from "../../src/auth/revocation-feed.ts";
+import { FEED_PAGE_ROWS, FEED_PAGES_PER_POLL, RecentRevocations, RevocationFeed } from "../../src/auth/revocation-feed.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { revokeKeyRow, toAuthRecord, type KeyRow } from "../../src/storage/records.ts";
 import { captureLogs, createKey, envelope, gatewayWith, requestLine, unique, withOutage, type TestKey } from "./helpers.ts";
@@ -188,5 +188,60 @@ describe("the recently-revoked set", () => {
     const gw = gatewayWith({ REVOCATION_SET_MAX_ENTRIES: "0" });
     const res = await gw.fetch("/healthz");
     expect(res.status).toBe(500);
+  });
+});
+
+describe("the feed's page cap", () => {
+  const opts = { pollIntervalMs: 60_000, maxStalenessMs: 3_000, maxEntries: 10_000, retentionMs: 3_600_000 };
+  const cap = FEED_PAGE_ROWS * FEED_PAGES_PER_POLL;
+
+  it("a poll that stopped at its cap is not a complete read: the feed stays due, and the staleness bound counts from the last complete read", async () => {
+    const evicted: string[] = [];
+    const feed = new RevocationFeed(opts, (hash) => evicted.push(hash));
+    const t0 = Date.now();
+    await feed.poll(env.DB, t0); // a cold isolate: where the feed stands
+    expect(feed.lastSuccess).toBe(t0);
+
+    // More new rows than one poll reads.
+    const prefix = unique("capped");
+    const rows = cap + 150;
+    const at = new Date(t0).toISOString();
+    const insert = env.DB.prepare("INSERT INTO key_revocations (key_id, hash, effective_at, recorded_at) VALUES (?, ?, ?, ?)");
+    for (let i = 0; i < rows; i += 500) {
+      await env.DB.batch(Array.from({ length: Math.min(500, rows - i) }, (_, j) => insert.bind(`${prefix}-${i + j}`, `${prefix}-h${i + j}`, at, at)));
+    }
+
+    await feed.poll(env.DB, t0 + 100);
+    expect(evicted.filter((h) => h.startsWith(prefix))).toHaveLength(cap);
+    expect(feed.lastSuccess).toBe(t0); // not caught up: no claim of freshness
+
+    // The next request starts the rest at once, though the poll interval (60 s) has not passed.
+    const started: Promise<unknown>[] = [];
+    await feed.ready(env.DB, (p) => started.push(p), t0 + 200);
+    expect(started).toHaveLength(1);
+    await Promise.all(started);
+    expect(evicted.filter((h) => h.startsWith(prefix))).toHaveLength(rows);
+    expect(feed.lastSuccess).toBe(t0 + 200);
+    expect(feed.recent.effectiveAt(`${prefix}-${rows - 1}`, t0 + 300)).toBe(t0);
+  });
+
+  it("an isolate that is still behind past the staleness bound awaits the rest before it answers", async () => {
+    const feed = new RevocationFeed(opts, () => {});
+    const t0 = Date.now();
+    await feed.poll(env.DB, t0);
+    const prefix = unique("behind");
+    const at = new Date(t0).toISOString();
+    const insert = env.DB.prepare("INSERT INTO key_revocations (key_id, hash, effective_at, recorded_at) VALUES (?, ?, ?, ?)");
+    for (let i = 0; i < cap + 10; i += 500) {
+      await env.DB.batch(Array.from({ length: Math.min(500, cap + 10 - i) }, (_, j) => insert.bind(`${prefix}-${i + j}`, "h", at, at)));
+    }
+    await feed.poll(env.DB, t0 + 100);
+    const late = t0 + opts.maxStalenessMs + 1;
+    // Stale by the last complete read (t0): the request waits for a read, in the foreground.
+    await feed.ready(env.DB, () => {
+      throw new Error("a stale isolate must not read in the background");
+    }, late);
+    expect(feed.lastSuccess).toBe(late);
+    expect(feed.recent.effectiveAt(`${prefix}-${cap + 9}`, late)).toBe(t0);
   });
 });
