@@ -6,7 +6,7 @@ import { documentGatewayRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } f
 import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
 import type { AdmittedState, AppEnv } from "./gateway/context.ts";
 import type { GatewayHandler } from "./gateway/pipeline.ts";
-import { JWKS_PATH, jwksHandler } from "./identity/jwks.ts";
+import { JWKS_PATH, jwksHandler } from "./api/jwks.ts";
 import { SCRIPT_PATH, SETTINGS_PATH, settingsPage, settingsScript, settingsStyle, STYLE_PATH } from "./settings/serve.ts";
 
 /**

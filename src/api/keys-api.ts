@@ -9,7 +9,8 @@ import type { KeyMode } from "../keys/format.ts";
 import { createKey, revokeKey, rotateKey, type KeyStore } from "../keys/lifecycle.ts";
 import { toKeyObject } from "../keys/object.ts";
 import { modeEnabled, TEST_MODE_DISABLED } from "../proxy/upstream.ts";
-import { findKeyInOrg, listEvents, listKeysInOrg, renameKey, type KeyRow } from "../storage/records.ts";
+import { findKeyInOrg, listEvents, listKeysInOrg, renameKey, scopesOf, type KeyRow } from "../storage/records.ts";
+import { invalidRequest } from "./validation.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
   CreatedKeySchema,
@@ -187,8 +188,7 @@ export function keysApi() {
     strict: false,
     defaultHook: (result) => {
       if (result.success) return;
-      const messages = result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
-      throw new GatewayError("invalid_request", messages.join("; "));
+      throw invalidRequest(result.error);
     },
   });
 
@@ -254,7 +254,7 @@ export function keysApi() {
     // An absent body skips validation (and its default): no body means no grace.
     const grace = (c.req.valid("json") as { grace_seconds?: number }).grace_seconds ?? 0;
     refuseModeBeyond(c, row.mode, "rotate");
-    refuseBeyond(c, JSON.parse(row.scopes) as string[], "rotate");
+    refuseBeyond(c, scopesOf(row), "rotate");
     return ok(c, await rotateKey(await storeFor(c), row, grace, caller(c).id), 201);
   });
 

@@ -2,7 +2,7 @@ import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { STATUS_OF_CODE } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
-import { JWKS_PATH } from "../identity/jwks.ts";
+import { JWKS_PATH } from "./jwks.ts";
 import { ErrorEnvelopeSchema, success } from "./schemas.ts";
 import { REPORT_PATH, ReportBody, ReportResult, SIGNATURE_HEADER, SIGNATURE_KEY_ID_HEADER } from "./secret-scanning.ts";
 

@@ -10,6 +10,7 @@ import { isWellFormedKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
 import { revokeKey } from "../keys/lifecycle.ts";
 import { logLine } from "../log.ts";
+import { invalidRequest } from "./validation.ts";
 import { findKeyByHash, type KeyRow } from "../storage/records.ts";
 import { storeFor } from "./keys-api.ts";
 
@@ -129,10 +130,7 @@ function parseReport(rt: Runtime, body: Uint8Array): Report {
   }
   const max = rt.config.SECRET_SCANNING_MAX_TOKENS;
   const result = ReportBody.max(max, `a report holds at most ${max} tokens`).safeParse(json);
-  if (!result.success) {
-    const messages = result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
-    throw new GatewayError("invalid_request", messages.join("; "));
-  }
+  if (!result.success) throw invalidRequest(result.error);
   return result.data;
 }
 

@@ -1,8 +1,8 @@
+import type { AuthContext } from "./context.ts";
 import { GatewayError } from "../errors.ts";
 import { isWellFormedKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
 import { keyState } from "../keys/state.ts";
-import type { Runtime } from "../gateway/runtime.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import { readCredential } from "./bearer.ts";
 import { invalidKey, missingKey } from "./challenges.ts";
@@ -35,7 +35,7 @@ export interface Client {
  * knows its key to be valid. Storage faults throw (503), they are not refusals.
  */
 export async function authenticate(
-  rt: Runtime,
+  rt: AuthContext,
   stores: Stores,
   authorization: string | null,
   client: Client,

@@ -1,3 +1,5 @@
+import { setBounded } from "../memory/bounded-map.ts";
+
 /**
  * Failed authentications per client IP in a fixed window (DESIGN §7). Bounded:
  * past `maxTracked` IPs the oldest window is forgotten, so a flood of source
@@ -32,9 +34,7 @@ export class FailureLimiter {
    * for when another source (the Rate Limiting binding) saw it go over.
    */
   block(ip: string, now: number): void {
-    this.#windows.delete(ip);
-    this.#evictIfFull();
-    this.#windows.set(ip, { start: now, failures: this.#limit });
+    setBounded(this.#windows, this.#maxTracked, ip, { start: now, failures: this.#limit });
   }
 
   recordFailure(ip: string, now: number): void {
@@ -43,16 +43,10 @@ export class FailureLimiter {
       w.failures++;
       return;
     }
-    if (w) this.#windows.delete(ip);
-    else this.#evictIfFull();
-    this.#windows.set(ip, { start: now, failures: 1 });
+    setBounded(this.#windows, this.#maxTracked, ip, { start: now, failures: 1 });
   }
 
   get size(): number {
     return this.#windows.size;
-  }
-
-  #evictIfFull(): void {
-    if (this.#windows.size >= this.#maxTracked) this.#windows.delete(this.#windows.keys().next().value!);
   }
 }

@@ -1,6 +1,6 @@
+import type { AuthContext } from "./context.ts";
 import { GatewayError } from "../errors.ts";
 import { errorText, logLine } from "../log.ts";
-import type { Runtime } from "../gateway/runtime.ts";
 import type { KeyValueStore, SqlDatabase } from "../storage/ports.ts";
 import { findKeyByHash, toAuthRecord, type AuthRecord } from "../storage/records.ts";
 import { readCachedRecord, writeCachedRecord } from "../storage/kv-cache.ts";
@@ -35,7 +35,7 @@ export interface FoundKey extends Found {
  * refused from the negative cache.
  */
 export async function findKey(
-  rt: Runtime,
+  rt: AuthContext,
   stores: Stores,
   current: string,
   previous: () => Promise<string> | null,
@@ -60,7 +60,7 @@ export async function findKey(
 }
 
 /** Memory → KV → D1 for one hash, without the negative cache. */
-async function lookupHash(rt: Runtime, stores: Stores, hash: string, now: number): Promise<Found> {
+async function lookupHash(rt: AuthContext, stores: Stores, hash: string, now: number): Promise<Found> {
   const cached = rt.keys.get(hash, now);
   if (cached) return { record: cached, tier: "memory" };
 
@@ -90,7 +90,7 @@ async function lookupHash(rt: Runtime, stores: Stores, hash: string, now: number
   return { record, tier: "d1" };
 }
 
-async function readKv(rt: Runtime, kv: KeyValueStore, hash: string): Promise<AuthRecord | null> {
+async function readKv(rt: AuthContext, kv: KeyValueStore, hash: string): Promise<AuthRecord | null> {
   try {
     return await readCachedRecord(kv, hash, rt.config.KV_READ_CACHE_TTL_S);
   } catch (err) {

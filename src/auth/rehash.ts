@@ -1,5 +1,5 @@
+import type { AuthContext } from "./context.ts";
 import { errorText, logLine } from "../log.ts";
-import type { Runtime } from "../gateway/runtime.ts";
 import { kvKeyOf, writeCachedRecord } from "../storage/kv-cache.ts";
 import type { KeyValueStore, SqlDatabase } from "../storage/ports.ts";
 import { findKeyById, toAuthRecord, type AuthRecord } from "../storage/records.ts";
@@ -42,7 +42,7 @@ export async function rehashStoredKey(db: SqlDatabase, kv: KeyValueStore, job: R
 }
 
 /** After the response, once per key per isolate (retried after a while if it failed). */
-export function rehashAfterResponse(rt: Runtime, stores: Stores, job: Rehash, now: number): void {
+export function rehashAfterResponse(rt: AuthContext, stores: Stores, job: Rehash, now: number): void {
   if (rt.rehashes.get(job.keyId, now)) return;
   rt.rehashes.set(job.keyId, true, now);
   stores.waitUntil(

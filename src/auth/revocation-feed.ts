@@ -1,4 +1,5 @@
 import { errorText, logLine } from "../log.ts";
+import { setBounded } from "../memory/bounded-map.ts";
 import type { SqlDatabase } from "../storage/ports.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import { readRevocationHead, readRevocationsAfter, type RevocationRow } from "../storage/revocations.ts";
@@ -41,16 +42,11 @@ export class RecentRevocations {
     const until = recordedAt + this.#retentionMs;
     if (until <= now) return;
     const old = this.#entries.get(keyId);
-    this.#entries.delete(keyId);
-    if (!old && this.#entries.size >= this.#max) {
-      const [oldest, entry] = this.#entries.entries().next().value!;
-      this.#entries.delete(oldest);
-      if (entry.until > now) logLine({ level: "warn", event: "revocation_set_full", max: this.#max });
-    }
-    this.#entries.set(keyId, {
+    const dropped = setBounded(this.#entries, this.#max, keyId, {
       effectiveAt: old ? Math.min(old.effectiveAt, effectiveAt) : effectiveAt,
       until: old ? Math.max(old.until, until) : until,
     });
+    if (dropped && dropped[1].until > now) logLine({ level: "warn", event: "revocation_set_full", max: this.#max });
   }
 
   /** When the key stops according to the feed, if it is in the set. */

@@ -1,4 +1,4 @@
-import { logLine } from "../log.ts";
+import { errorText, logLine } from "../log.ts";
 import type { FailureLimiter } from "./failure-limiter.ts";
 
 /**
@@ -33,6 +33,6 @@ export async function reportFailure(shared: SharedFailureCounter, local: Failure
     if (!success) local.block(key, Date.now());
   } catch (err) {
     // The local limiter still holds; a binding fault must not turn into refusals.
-    logLine({ level: "warn", event: "rate_limit_binding_failed", message: err instanceof Error ? err.message : "unknown error" });
+    logLine({ level: "warn", event: "rate_limit_binding_failed", message: errorText(err) });
   }
 }

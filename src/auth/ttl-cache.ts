@@ -1,8 +1,6 @@
-/**
- * A Map with a time-to-live and a maximum size. Inserting into a full cache
- * drops the oldest insertion: with short TTLs that is close to LRU, at O(1),
- * and no flood of distinct keys can grow it.
- */
+import { setBounded } from "../memory/bounded-map.ts";
+
+/** A Map with a time-to-live and a maximum size (full: the oldest insertion goes, see bounded-map.ts). */
 export class TtlCache<V> {
   readonly #entries = new Map<string, { value: V; until: number }>();
   readonly #max: number;
@@ -27,9 +25,7 @@ export class TtlCache<V> {
 
   set(key: string, value: V, now: number): void {
     if (this.#ttlMs <= 0) return;
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, { value, until: now + this.#ttlMs });
+    setBounded(this.#entries, this.#max, key, { value, until: now + this.#ttlMs });
   }
 
   delete(key: string): void {

@@ -1,4 +1,5 @@
 import { parseConfig, parseIdentityConfig, type Config, type IdentityConfig } from "../config.ts";
+import type { AuthContext } from "../auth/context.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
 import { RevocationFeed, revocationRetentionMs } from "../auth/revocation-feed.ts";
@@ -18,28 +19,15 @@ import { usageStoreFor, type UsageStore } from "../usage/store.ts";
  * Everything derived from the environment once per isolate: parsed config,
  * imported HMAC key, compiled routes and the bounded in-memory state.
  */
-export interface Runtime {
+export interface Runtime extends AuthContext {
   config: Config;
-  /** HMAC key of KEY_HASH_SECRET (version KEY_HASH_SECRET_VERSION). */
-  hashKey: Promise<CryptoKey>;
-  /** HMAC key of KEY_HASH_SECRET_PREVIOUS, tried second while keys are re-hashed on use. */
-  previousHashKey: Promise<CryptoKey> | null;
-  /** Key ids this isolate recently started re-hashing (once per key, not once per request). */
-  rehashes: TtlCache<true>;
   routes: RouteMatcher;
-  /** Known key hashes → record (positive cache). */
-  keys: TtlCache<AuthRecord>;
-  /** Well-formed key hashes storage did not know (negative cache). */
-  unknownKeys: TtlCache<true>;
-  failures: FailureLimiter;
   /** The Rate Limiting binding sharing failure counts across isolates, when deployed with one. */
   sharedFailures: SharedFailureCounter | undefined;
   /** Key ids whose last_used_at this isolate wrote within the interval. */
   lastUsedWrites: TtlCache<true>;
   /** Meters their Durable Object refused, until they admit again (the local pre-check). */
   meterBlocks: BlockList;
-  /** D1's revocation feed as this isolate last read it (revocation within seconds). */
-  revocations: RevocationFeed;
   /** Where requests of known keys are counted, and read back (USAGE_STORE). */
   usage: UsageStore;
   /**
@@ -61,7 +49,7 @@ const routes = compileRoutes(DEFAULT_ROUTES);
 const MISCONFIGURED = "The gateway is misconfigured";
 
 function logInvalid(err: unknown): void {
-  logLine({ level: "error", event: "config_invalid", message: err instanceof Error ? err.message : String(err) });
+  logLine({ level: "error", event: "config_invalid", message: errorText(err) });
 }
 
 function signerFor(config: IdentityConfig): Promise<IdentitySigner | GatewayError> {

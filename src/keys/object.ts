@@ -1,5 +1,5 @@
 import type { RateLimit } from "../limits/policy.ts";
-import { rateLimitOf, type KeyRow } from "../storage/records.ts";
+import { allowedCidrsOf, rateLimitOf, scopesOf, type KeyRow } from "../storage/records.ts";
 import type { KeyMode } from "./format.ts";
 import { keyState, type KeyState } from "./state.ts";
 
@@ -31,7 +31,7 @@ export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
     name: row.name,
     organization_id: row.organization_id,
     display: row.display,
-    scopes: JSON.parse(row.scopes) as string[],
+    scopes: scopesOf(row),
     state: keyState(row, nowMs),
     created_at: row.created_at,
     created_by: row.created_by,
@@ -41,7 +41,7 @@ export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
     rotated_from: row.rotated_from,
     rate_limit: rateLimitOf(row),
     monthly_quota: row.monthly_quota,
-    allowed_cidrs: row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]),
+    allowed_cidrs: allowedCidrsOf(row),
     mode: row.mode,
   };
 }

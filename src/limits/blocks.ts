@@ -1,3 +1,4 @@
+import { setBounded } from "../memory/bounded-map.ts";
 import type { MeterVerdict } from "./meter-state.ts";
 
 /**
@@ -25,9 +26,7 @@ export class BlockList {
   }
 
   set(meterId: string, verdict: MeterVerdict): void {
-    this.#entries.delete(meterId);
-    if (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(meterId, verdict);
+    setBounded(this.#entries, this.#max, meterId, verdict);
   }
 }
 

@@ -53,16 +53,22 @@ export function toAuthRecord(row: KeyRow): AuthRecord {
     id: row.id,
     organization_id: row.organization_id,
     hash: row.hash,
-    scopes: JSON.parse(row.scopes) as string[],
+    scopes: scopesOf(row),
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,
     rate_limit: rateLimitOf(row),
     monthly_quota: row.monthly_quota,
     meter_id: row.meter_id,
-    allowed_cidrs: row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]),
+    allowed_cidrs: allowedCidrsOf(row),
     mode: row.mode,
   };
 }
+
+/** The row's scopes: stored as a JSON array (migrations/), decoded here only. */
+export const scopesOf = (row: KeyRow): string[] => JSON.parse(row.scopes) as string[];
+
+/** The row's IP allowlist (null: any address), decoded here only. */
+export const allowedCidrsOf = (row: KeyRow): string[] | null => (row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]));
 
 export function rateLimitOf(row: KeyRow): RateLimit | null {
   return row.rate_limit_limit !== null && row.rate_limit_period_s !== null
