@@ -1,4 +1,4 @@
-import { parseConfig, parseIdentityConfig, type Config, type IdentityConfig } from "../config.ts";
+import { ConfigError, parseConfig, parseIdentityConfig, type Config, type IdentityConfig } from "../config.ts";
 import type { AuthContext } from "../auth/context.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
@@ -60,7 +60,16 @@ function signerFor(config: IdentityConfig): Promise<IdentitySigner | GatewayErro
   });
 }
 
+/** Bindings every request may need (wrangler.toml): one missing is a start-up error naming it, not a 500 found later. */
+const REQUIRED_BINDINGS = ["DB", "KEYS_CACHE", "KEY_METER"] as const;
+
+function assertBindings(env: Bindings): void {
+  const missing = REQUIRED_BINDINGS.filter((name) => !env[name]);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration: missing binding ${missing.join(", ")} (see wrangler.toml)`);
+}
+
 function build(env: Bindings): Runtime {
+  assertBindings(env);
   const config = parseConfig(env);
   const identityConfig = parseIdentityConfig(env);
   const keys = new TtlCache<AuthRecord>(config.MEMORY_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS);

@@ -28,7 +28,7 @@ export interface Metered {
  */
 export async function meter(
   blocks: BlockList,
-  ns: MeterNamespace | undefined,
+  ns: MeterNamespace,
   meterId: string,
   limits: Limits,
   now: number,
@@ -48,8 +48,7 @@ export async function meter(
   return { headers, refusal };
 }
 
-async function ask(ns: MeterNamespace | undefined, meterId: string, limits: Limits): Promise<MeterVerdict> {
-  if (!ns) throw new GatewayError("internal_error", "Rate limits need the KEY_METER Durable Object binding");
+async function ask(ns: MeterNamespace, meterId: string, limits: Limits): Promise<MeterVerdict> {
   try {
     return await ns.get(ns.idFromName(meterId)).take({ rate: limits.rate, quota: limits.quota });
   } catch (err) {

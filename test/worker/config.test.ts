@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config.ts";
+import { captureLogs, envelope, gatewayWith } from "./helpers.ts";
 
 const valid = { ORIGIN_URL: "https://origin.example.com/", KEY_HASH_SECRET: "x".repeat(32) };
 
@@ -78,5 +79,19 @@ describe("configuration", () => {
       const value = Object.values(patch)[0];
       if (value && value.length > 3) expect((err as Error).message).not.toContain(value);
     }
+  });
+});
+
+describe("bindings, checked when the runtime is built", () => {
+  it.each(["DB", "KEYS_CACHE", "KEY_METER"])("without %s: every request is the misconfiguration 500, and the log names the binding", async (name) => {
+    const gw = gatewayWith({ [name]: undefined });
+    const { lines } = await captureLogs(async () => {
+      for (const path of ["/healthz", "/api/v1/jobs"]) {
+        const res = await gw.fetch(path);
+        expect(res.status, path).toBe(500);
+        expect((await envelope(res)).errors).toEqual([{ code: "internal_error", message: "The gateway is misconfigured" }]);
+      }
+    });
+    expect(lines.find((l) => l.event === "config_invalid")?.message).toContain(`missing binding ${name}`);
   });
 });
