@@ -1,6 +1,6 @@
 import { parseConfig } from "../src/config.ts";
-import { createKey, revokeKey, rotateKey, type CreatedKey, type KeyStore } from "../src/keys/lifecycle.ts";
-import { toKeyObject, type KeyObject } from "../src/keys/object.ts";
+import { createKey, revokeKey, rotateKey, type CreatedKey, type KeyStore } from "../src/management/lifecycle.ts";
+import { toKeyObject, type KeyObject } from "../src/management/object.ts";
 import {
   activeKeysNotOnVersion,
   activeKeysPerSecretVersion,

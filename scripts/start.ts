@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { constants } from "node:os";
 import { ConfigError, ConfigSchema, IdentityConfigSchema } from "../src/config.ts";
-import { createKey, revokeKey } from "../src/keys/lifecycle.ts";
+import { createKey, revokeKey } from "../src/management/lifecycle.ts";
 import { keyState } from "../src/keys/state.ts";
 import { listKeysInOrg } from "../src/storage/records.ts";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin.ts";

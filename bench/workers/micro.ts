@@ -28,7 +28,7 @@ import { requestIdFrom } from "../../src/gateway/request-id.ts";
 import { runtimeFor } from "../../src/gateway/runtime.ts";
 import { generateKey, isWellFormedKey } from "../../src/keys/format.ts";
 import { hashKey } from "../../src/keys/hash.ts";
-import { mintKey } from "../../src/keys/issue.ts";
+import { mintKey } from "../../src/management/issue.ts";
 import { keyState } from "../../src/keys/state.ts";
 import { originUrl } from "../../src/proxy/forward.ts";
 import { originRequestHeaders } from "../../src/proxy/headers.ts";

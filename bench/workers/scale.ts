@@ -18,7 +18,7 @@ import { findKey } from "../../src/auth/lookup.ts";
 import type { Bindings } from "../../src/env.ts";
 import { runtimeFor, type Runtime } from "../../src/gateway/runtime.ts";
 import { hashKey } from "../../src/keys/hash.ts";
-import { mintKey } from "../../src/keys/issue.ts";
+import { mintKey } from "../../src/management/issue.ts";
 import { compileRoutes } from "../../src/routes/match.ts";
 import { RouteSchema, type Route } from "../../src/routes/table.ts";
 import type { SqlDatabase } from "../../src/storage/ports.ts";

@@ -1,5 +1,5 @@
 import { importHashKey } from "../../src/keys/hash.ts";
-import { mintKey } from "../../src/keys/issue.ts";
+import { mintKey } from "../../src/management/issue.ts";
 import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S } from "../../src/limits/policy.ts";
 import { writeCachedRecord } from "../../src/storage/kv-cache.ts";
 import type { KeyValueStore, SqlDatabase } from "../../src/storage/ports.ts";

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { importHashKey } from "../../src/keys/hash.ts";
-import { mintKey } from "../../src/keys/issue.ts";
+import { mintKey } from "../../src/management/issue.ts";
 import { writeCachedRecord } from "../../src/storage/kv-cache.ts";
 import type { KeyValueStore, SqlDatabase } from "../../src/storage/ports.ts";
 import { insertKey, toAuthRecord, type KeyRow } from "../../src/storage/records.ts";

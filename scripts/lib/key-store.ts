@@ -1,6 +1,6 @@
 import { parseConfig } from "../../src/config.ts";
 import { importHashKey } from "../../src/keys/hash.ts";
-import type { KeyStore } from "../../src/keys/lifecycle.ts";
+import type { KeyStore } from "../../src/management/lifecycle.ts";
 import type { LocalBindings } from "./local-state.ts";
 
 /**

@@ -6,8 +6,8 @@ import { GatewayError, STATUS_OF_CODE, successEnvelope, OWN_RESPONSE_HEADERS } f
 import type { AppEnv } from "../gateway/context.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
 import type { KeyMode } from "../keys/format.ts";
-import { createKey, revokeKey, rotateKey, type KeyStore } from "../keys/lifecycle.ts";
-import { toKeyObject } from "../keys/object.ts";
+import { createKey, revokeKey, rotateKey, type KeyStore } from "../management/lifecycle.ts";
+import { toKeyObject } from "../management/object.ts";
 import { modeEnabled, TEST_MODE_DISABLED } from "../proxy/upstream.ts";
 import { findKeyInOrg, listEvents, listKeysInOrg, renameKey, scopesOf, type KeyRow } from "../storage/records.ts";
 import { invalidRequest } from "./validation.ts";

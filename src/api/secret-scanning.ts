@@ -8,7 +8,7 @@ import type { AppEnv } from "../gateway/context.ts";
 import type { Runtime } from "../gateway/runtime.ts";
 import { isWellFormedKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
-import { revokeKey } from "../keys/lifecycle.ts";
+import { revokeKey } from "../management/lifecycle.ts";
 import { logLine } from "../log.ts";
 import { invalidRequest } from "./validation.ts";
 import { findKeyByHash, type KeyRow } from "../storage/records.ts";

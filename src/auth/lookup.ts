@@ -2,7 +2,7 @@ import type { AuthContext } from "./context.ts";
 import { GatewayError } from "../errors.ts";
 import { errorText, logLine } from "../log.ts";
 import type { KeyValueStore, SqlDatabase } from "../storage/ports.ts";
-import { findKeyByHash, toAuthRecord, type AuthRecord } from "../storage/records.ts";
+import { findKeyByHash, toAuthRecord, type AuthRecord, type KeyRow } from "../storage/records.ts";
 import { readCachedRecord, writeCachedRecord } from "../storage/kv-cache.ts";
 
 export type Tier = "memory" | "kv" | "d1";
@@ -70,7 +70,7 @@ async function lookupHash(rt: AuthContext, stores: Stores, hash: string, now: nu
     return { record: fromKv, tier: "kv" };
   }
 
-  let row;
+  let row: KeyRow | null;
   try {
     row = await findKeyByHash(stores.db, hash);
   } catch (err) {

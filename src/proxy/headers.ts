@@ -71,7 +71,7 @@ export interface ForwardIdentity {
 function isStripped(name: string, connectionListed: ReadonlySet<string> | null): boolean {
   if (STRIPPED_NAMES.has(name)) return true;
   for (const prefix of STRIPPED_PREFIXES) if (name.startsWith(prefix)) return true;
-  return connectionListed !== null && connectionListed.has(name);
+  return connectionListed?.has(name) === true;
 }
 
 /**

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createKey } from "../../src/keys/lifecycle.ts";
+import { createKey } from "../../src/management/lifecycle.ts";
 import { findKeyById } from "../../src/storage/records.ts";
 import { keyStore } from "../../scripts/lib/key-store.ts";
 import { readDevVars } from "../../scripts/lib/local-state.ts";

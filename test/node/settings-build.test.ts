@@ -21,7 +21,7 @@ describe("the settings page's client bundle", () => {
     expect(inputs).toContain("src/settings/shared/markup.ts");
     // No dependency (zod, hono) and no server-only module; types (key object, request bodies) are erased.
     expect(inputs.filter((p) => !p.startsWith("src/"))).toEqual([]);
-    for (const serverOnly of ["src/api/schemas.ts", "src/auth/scopes-schema.ts", "src/keys/object.ts", "src/storage/records.ts"]) {
+    for (const serverOnly of ["src/api/schemas.ts", "src/auth/scopes-schema.ts", "src/management/object.ts", "src/storage/records.ts"]) {
       expect(inputs).not.toContain(serverOnly);
     }
     expect(script.length).toBeGreaterThan(5_000);

@@ -6,7 +6,7 @@ import { readD1Migrations } from "@cloudflare/vitest-plugin";
 import { unstable_startWorker } from "wrangler";
 import type { KeyMode } from "../../src/keys/format.ts";
 import { importHashKey } from "../../src/keys/hash.ts";
-import { mintKey } from "../../src/keys/issue.ts";
+import { mintKey } from "../../src/management/issue.ts";
 import type { KeyValueStore, SqlDatabase } from "../../src/storage/ports.ts";
 import { insertKey, type KeyRow } from "../../src/storage/records.ts";
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { NOT_FROM_HERE } from "../../src/auth/allowlist.ts";
 import { allowlistAllows, checkAllowlist, compileAllowlist, MAX_ALLOWED_CIDRS, parseCidr } from "../../src/auth/cidr.ts";
-import type { KeyObject } from "../../src/keys/object.ts";
+import type { KeyObject } from "../../src/management/object.ts";
 import { call, createKey, keysApi, originReceived, unique } from "./helpers.ts";
 
 /** Issue 10: per-key IP allowlists, parsed at key load, checked after the key and before its scopes. */

@@ -3,7 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import worker from "../../src/index.ts";
 import type { KeyMode } from "../../src/keys/format.ts";
 import { importHashKey } from "../../src/keys/hash.ts";
-import { mintKey } from "../../src/keys/issue.ts";
+import { mintKey } from "../../src/management/issue.ts";
 import type { RateLimit } from "../../src/limits/policy.ts";
 import { insertKey, type KeyRow } from "../../src/storage/records.ts";
 

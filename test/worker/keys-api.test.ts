@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { KEY_PATTERN } from "../../src/keys/format.ts";
-import type { KeyObject } from "../../src/keys/object.ts";
+import type { KeyObject } from "../../src/management/object.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { call, captureLogs, createKey, envelope, gatewayWith, keysApi, unique, withOutage } from "./helpers.ts";
 

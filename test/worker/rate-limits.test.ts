@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config.ts";
-import type { KeyObject } from "../../src/keys/object.ts";
+import type { KeyObject } from "../../src/management/object.ts";
 import { BlockList } from "../../src/limits/blocks.ts";
 import { meter } from "../../src/limits/meter.ts";
 import { EMPTY_METER, take, type MeterRequest, type MeterVerdict } from "../../src/limits/meter-state.ts";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
-import type { KeyObject } from "../../src/keys/object.ts";
+import type { KeyObject } from "../../src/management/object.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { call, createKey, envelope, gatewayWith, originReceived, unique } from "./helpers.ts";
 

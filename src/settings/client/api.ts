@@ -1,6 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import type { CreateKeyBody, RenameKeyBody, RotateKeyBody, UsageSchema } from "../../api/schemas.ts";
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 
 /**
  * The management API (DESIGN §8), same origin only. Request and response

@@ -1,5 +1,5 @@
 import { SCOPE_CATALOG, scopesBeyond } from "../../auth/scopes.ts";
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 import { scopeInputId } from "../shared/markup.ts";
 import type { CreateKeyRequest } from "./api.ts";
 import { byId, el } from "./dom.ts";

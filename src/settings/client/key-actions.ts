@@ -1,4 +1,4 @@
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 import type { Api } from "./api.ts";
 import { busy, openDialog } from "./dialogs.ts";
 import { byId, quoted } from "./dom.ts";

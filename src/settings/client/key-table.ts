@@ -1,4 +1,4 @@
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 import { KEY_COLUMNS, type KeyColumnId } from "../shared/markup.ts";
 import { byId, el, when, type Child } from "./dom.ts";
 import type { FocusBack } from "./dialogs.ts";

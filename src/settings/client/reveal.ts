@@ -1,4 +1,4 @@
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 import { openDialog, type FocusBack } from "./dialogs.ts";
 import { byId, el, quoted } from "./dom.ts";
 

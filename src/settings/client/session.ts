@@ -1,4 +1,4 @@
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 // Both modes: pk_live_… and pk_test_… (the same pattern the gateway checks before any lookup).
 import { KEY_PATTERN } from "../../keys/format.ts";
 import { ApiError, type Api } from "./api.ts";

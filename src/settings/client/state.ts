@@ -1,4 +1,4 @@
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 
 /** Who is signed in: the key (also in sessionStorage), its own key object, and whether it may change keys. */
 export interface SignedIn {

@@ -1,4 +1,4 @@
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 import type { Api, Granularity } from "./api.ts";
 import { openDialog } from "./dialogs.ts";
 import { byId, quoted } from "./dom.ts";

@@ -1,8 +1,8 @@
 import type { RateLimit } from "../limits/policy.ts";
 import type { KeyRow } from "../storage/records.ts";
-import { displayKey, generateKey, type KeyMode } from "./format.ts";
-import { hashKey } from "./hash.ts";
-import { generateKeyId } from "./ids.ts";
+import { displayKey, generateKey, type KeyMode } from "../keys/format.ts";
+import { hashKey } from "../keys/hash.ts";
+import { generateKeyId } from "../keys/ids.ts";
 
 export interface NewKey {
   organizationId: string;
