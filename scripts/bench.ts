@@ -438,7 +438,7 @@ async function main(): Promise<void> {
       // KV (and D1) bindings from wrangler.toml; ORIGIN_URL for its fetch.
       { name: "passthrough-kv", entry: "bench/workers/passthrough-kv.ts", gatewayBindings: { ORIGIN_URL: origin.url } },
       { name: "gateway", entry: "src/index.ts", gatewayBindings: baseVars },
-      // Memory cold on every request: with a TTL of 0 the isolate's cache never stores (src/auth/ttl-cache.ts).
+      // Memory cold on every request: with a TTL of 0 the isolate's cache never stores (src/memory/ttl-cache.ts).
       { name: "gateway-kv", entry: "src/index.ts", gatewayBindings: { ...baseVars, MEMORY_CACHE_TTL_MS: "0" } },
       { name: "micro", entry: "bench/workers/micro.ts", gatewayBindings: baseVars },
     ];

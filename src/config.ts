@@ -162,6 +162,12 @@ export const IdentityConfigSchema = z.object({
   IDENTITY_SIGNING_KEY_PREVIOUS: jwkJson(false).optional(),
   IDENTITY_ISSUER: z.string().min(1).max(256).default("ats-edge-gateway"),
   IDENTITY_AUDIENCE: z.string().min(1).max(256).default("ats-origin"),
+  /**
+   * Off (the default): one token per key, signed once per isolate and reused for half its lifetime.
+   * On: a token per request that also carries its method, path and request id (docs/origin.md), at one
+   * Ed25519 signature per proxied request (docs/performance.md).
+   */
+  IDENTITY_BIND_REQUEST: bool.default(false),
 });
 
 export type IdentityConfig = z.output<typeof IdentityConfigSchema>;

@@ -22,7 +22,7 @@ import { authenticate } from "../../src/auth/authenticate.ts";
 import { clientAddress } from "../../src/auth/client-ip.ts";
 import { readCredential } from "../../src/auth/bearer.ts";
 import { missingScopes } from "../../src/auth/scopes.ts";
-import { TtlCache } from "../../src/auth/ttl-cache.ts";
+import { TtlCache } from "../../src/memory/ttl-cache.ts";
 import type { Bindings } from "../../src/env.ts";
 import { requestIdFrom } from "../../src/gateway/request-id.ts";
 import { runtimeFor } from "../../src/gateway/runtime.ts";

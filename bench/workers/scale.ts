@@ -13,7 +13,7 @@
  *   GET  /routes           compileRoutes and match with 10 / 100 / 1,000 / 10,000 patterns
  */
 import { authenticate } from "../../src/auth/authenticate.ts";
-import { TtlCache } from "../../src/auth/ttl-cache.ts";
+import { TtlCache } from "../../src/memory/ttl-cache.ts";
 import { findKey } from "../../src/auth/lookup.ts";
 import type { Bindings } from "../../src/env.ts";
 import { runtimeFor, type Runtime } from "../../src/gateway/runtime.ts";

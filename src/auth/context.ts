@@ -2,7 +2,7 @@ import type { Config } from "../config.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import type { FailureLimiter } from "./failure-limiter.ts";
 import type { RevocationFeed } from "./revocation-feed.ts";
-import type { TtlCache } from "./ttl-cache.ts";
+import type { TtlCache } from "../memory/ttl-cache.ts";
 
 /**
  * What authentication needs from the isolate: the hash keys, the cache tiers'

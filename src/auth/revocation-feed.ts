@@ -82,13 +82,14 @@ export const FEED_PAGES_PER_POLL = 4;
 export class RevocationFeed {
   readonly recent: RecentRevocations;
   readonly #opts: FeedOptions;
-  readonly #evict: (hash: string) => void;
+  readonly #evict: (row: RevocationRow) => void;
   #last: number | null = null;
   #lastSuccess = Number.NEGATIVE_INFINITY;
   #lastAttempt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | null = null;
 
-  constructor(opts: FeedOptions, evict: (hash: string) => void) {
+  /** `evict` forgets what the isolate holds of a revoked key (its cached record, its identity token). */
+  constructor(opts: FeedOptions, evict: (row: RevocationRow) => void) {
     this.#opts = opts;
     this.recent = new RecentRevocations(opts.maxEntries, opts.retentionMs);
     this.#evict = evict;
@@ -154,7 +155,7 @@ export class RevocationFeed {
   #take(rows: readonly RevocationRow[], now: number): void {
     for (const row of rows) {
       this.recent.note(row.key_id, Date.parse(row.effective_at), Date.parse(row.recorded_at), now);
-      this.#evict(row.hash);
+      this.#evict(row);
       if (this.#last === null || row.seq > this.#last) this.#last = row.seq;
     }
   }

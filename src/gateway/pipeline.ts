@@ -120,10 +120,9 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
   if (!state.auth) throw new GatewayError("internal_error", "A proxied route must require a key");
   const key = state.auth.key;
   const upstream = upstreamFor(key.mode, rt.config, env.ORIGIN);
-  const identityToken = await signer.sign(
-    { key_id: key.id, org: key.organization_id, scopes: key.scopes, mode: key.mode, request_id: state.requestId, method: line.method, path: line.path },
-    Date.now(),
-  );
+  const identity = { key_id: key.id, org: key.organization_id, scopes: key.scopes, mode: key.mode };
+  const pending = rt.identityTokens.tokenFor(signer, identity, { request_id: state.requestId, method: line.method, path: line.path }, Date.now());
+  const identityToken = typeof pending === "string" ? pending : await pending;
   state.outcome = "proxied";
   return forward(upstream, line, originHeaders(request, rt, key, state.requestId, client.ip, identityToken), request.body);
 }

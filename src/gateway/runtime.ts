@@ -3,9 +3,10 @@ import type { AuthContext } from "../auth/context.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
 import { RevocationFeed, revocationRetentionMs } from "../auth/revocation-feed.ts";
-import { TtlCache } from "../auth/ttl-cache.ts";
+import { TtlCache } from "../memory/ttl-cache.ts";
 import { GatewayError } from "../errors.ts";
 import { createSigner, type IdentitySigner } from "../identity/signer.ts";
+import { IdentityTokens } from "../identity/tokens.ts";
 import { importHashKey } from "../keys/hash.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import { compileRoutes, type RouteMatcher } from "../routes/match.ts";
@@ -36,6 +37,8 @@ export interface Runtime extends AuthContext {
    * (`signerOf` awaits it on every request); it never rejects.
    */
   identity: Promise<IdentitySigner | GatewayError>;
+  /** X-Gateway-Identity per key, reused for half its lifetime (or per request: IDENTITY_BIND_REQUEST). */
+  identityTokens: IdentityTokens;
 }
 
 /** A re-hash that failed is tried again by the key's next request after this long. */
@@ -73,6 +76,7 @@ function build(env: Bindings): Runtime {
   const config = parseConfig(env);
   const identityConfig = parseIdentityConfig(env);
   const keys = new TtlCache<AuthRecord>(config.MEMORY_CACHE_MAX_ENTRIES, config.MEMORY_CACHE_TTL_MS);
+  const identityTokens = new IdentityTokens(config.MEMORY_CACHE_MAX_ENTRIES, identityConfig.IDENTITY_BIND_REQUEST);
   const revocations = new RevocationFeed(
     {
       pollIntervalMs: config.REVOCATION_POLL_INTERVAL_MS,
@@ -80,7 +84,10 @@ function build(env: Bindings): Runtime {
       maxEntries: config.REVOCATION_SET_MAX_ENTRIES,
       retentionMs: revocationRetentionMs(config),
     },
-    (hash) => keys.delete(hash),
+    (row) => {
+      keys.delete(row.hash);
+      identityTokens.drop(row.key_id);
+    },
   );
   return {
     config,
@@ -97,6 +104,7 @@ function build(env: Bindings): Runtime {
     revocations,
     usage: usageStoreFor(config, env),
     identity: signerFor(identityConfig),
+    identityTokens,
   };
 }
 

@@ -5,28 +5,28 @@ import { publicJwk, type PublicJwk } from "./jwk.ts";
 /** How long an identity token is good for: long enough for clock skew, short enough to be useless if logged. */
 export const IDENTITY_TTL_S = 60;
 
-/** The claims of X-Gateway-Identity (README "Signed identity for the origin"). */
-export interface IdentityClaims {
-  iss: string;
-  aud: string;
+/** Who is calling: the claims every X-Gateway-Identity carries (docs/origin.md). */
+export interface KeyIdentity {
   key_id: string;
   org: string;
   scopes: string[];
   mode: "live" | "test";
+}
+
+/** Which request: claims added only when IDENTITY_BIND_REQUEST is on. */
+export interface RequestBinding {
   request_id: string;
   method: string;
   path: string;
-  iat: number;
-  exp: number;
 }
 
-export type RequestIdentity = Omit<IdentityClaims, "iss" | "aud" | "iat" | "exp">;
+export type IdentityClaims = { iss: string; aud: string } & KeyIdentity & Partial<RequestBinding> & { iat: number; exp: number };
 
 export interface IdentitySigner {
   kid: string;
   /** The JWKS document, serialized once: the current key, then the previous one during a rotation. */
   jwks: string;
-  sign(identity: RequestIdentity, nowMs: number): Promise<string>;
+  sign(identity: KeyIdentity & Partial<RequestBinding>, nowMs: number): Promise<string>;
 }
 
 const encoder = new TextEncoder();
@@ -36,7 +36,7 @@ const ALGORITHM = { name: "Ed25519" } as const;
  * Imports the signing key and proves it whole: workerd accepts a JWK whose
  * `x` does not belong to its `d`, and such a key would sign tokens no origin
  * can verify. Everything per-isolate (protected header, JWKS) is built here,
- * so a request pays for one JSON.stringify, one base64url and one signature.
+ * so a token costs one JSON.stringify, one base64url and one signature.
  */
 export async function createSigner(config: IdentityConfig): Promise<IdentitySigner> {
   const jwk = config.IDENTITY_SIGNING_KEY;

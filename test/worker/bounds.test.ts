@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { FailureLimiter } from "../../src/auth/failure-limiter.ts";
 import { reportFailure, sharedCounterOf, RATE_LIMIT_BINDING } from "../../src/auth/shared-limit.ts";
-import { TtlCache } from "../../src/auth/ttl-cache.ts";
+import { TtlCache } from "../../src/memory/ttl-cache.ts";
 import { parseConfig } from "../../src/config.ts";
 import { runtimeFor } from "../../src/gateway/runtime.ts";
 import { generateKey } from "../../src/keys/format.ts";

@@ -1,8 +1,10 @@
 import { env } from "cloudflare:workers";
-import { calculateJwkThumbprint, compactVerify, createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
+import { calculateJwkThumbprint, compactVerify, createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { parseIdentityConfig } from "../../src/config.ts";
+import { runtimeFor, signerOf } from "../../src/gateway/runtime.ts";
 import { createSigner, IDENTITY_TTL_S } from "../../src/identity/signer.ts";
+import { IDENTITY_REUSE_MS, IdentityTokens } from "../../src/identity/tokens.ts";
 import { call, captureLogs, createKey, envelope, gatewayWith, originReceived, unique } from "./helpers.ts";
 
 /** README "Signed identity for the origin": what an origin does with X-Gateway-Identity. */
@@ -27,7 +29,7 @@ async function identityReceived(requestId: string): Promise<string> {
 }
 
 describe("X-Gateway-Identity", () => {
-  it("the origin verifies it against the JWKS, and its claims are the request's", async () => {
+  it("the origin verifies it against the JWKS; its claims say who is calling (the key), not which request", async () => {
     const { key, row } = await createKey(["candidates:write", "jobs:read"], { org: "acme" });
     const id = unique("req");
     const before = Math.floor(Date.now() / 1000);
@@ -46,9 +48,6 @@ describe("X-Gateway-Identity", () => {
       org: "acme",
       scopes: ["candidates:write", "jobs:read"],
       mode: "live",
-      request_id: id,
-      method: "POST",
-      path: "/api/v1/candidates/c_1/notes",
       iat: expect.any(Number),
       exp: expect.any(Number),
     });
@@ -75,7 +74,7 @@ describe("X-Gateway-Identity", () => {
 
     // Signed by a key the JWKS does not hold (same kid claimed): refused.
     const other = await createSigner(parseIdentityConfig({ IDENTITY_SIGNING_KEY: JSON.stringify(OTHER_KEY) }));
-    const foreign = await other.sign({ key_id: "key_x", org: "acme", scopes: ["*"], mode: "live", request_id: "r", method: "GET", path: "/" }, Date.now());
+    const foreign = await other.sign({ key_id: "key_x", org: "acme", scopes: ["*"], mode: "live" }, Date.now());
     const [, foreignPayload, foreignSig] = foreign.split(".");
     await expect(jwtVerify(`${header}.${foreignPayload}.${foreignSig}`, jwks, opts)).rejects.toThrow(/signature verification failed/);
 
@@ -112,6 +111,74 @@ describe("X-Gateway-Identity", () => {
   });
 });
 
+describe("one token per key, reused for half its lifetime", () => {
+  it("a key's requests share one token until IDENTITY_REUSE_MS; other keys never get it", async () => {
+    const gw = gatewayWith({});
+    const { key, row } = await createKey(["jobs:read"], { org: "acme" });
+    const { key: other, row: otherRow } = await createKey(["jobs:read"], { org: "acme" });
+    const ids = [unique("req"), unique("req"), unique("req")];
+    for (const [i, id] of ids.entries()) await gw.fetch("/api/v1/jobs", { key: i < 2 ? key : other, headers: { "x-request-id": id } });
+    const [first, second, third] = await Promise.all(ids.map(identityReceived));
+    expect(second).toBe(first);
+    expect(third).not.toBe(first);
+    expect(decodeJwt(first!).key_id).toBe(row.id);
+    expect(decodeJwt(third!).key_id).toBe(otherRow.id);
+    await gw.settle();
+  });
+
+  it("the cache: reused while younger than IDENTITY_REUSE_MS (30 s), signed again after; never across keys, modes or signing keys", async () => {
+    const signer = await createSigner(parseIdentityConfig({ IDENTITY_SIGNING_KEY: env.IDENTITY_SIGNING_KEY }));
+    const otherSigner = await createSigner(parseIdentityConfig({ IDENTITY_SIGNING_KEY: JSON.stringify(OTHER_KEY) }));
+    const tokens = new IdentityTokens(10, false);
+    const key = { key_id: "key_a", org: "acme", scopes: ["jobs:read"], mode: "live" as const };
+    const req = { request_id: "r1", method: "GET", path: "/api/v1/jobs" };
+    const t0 = Date.UTC(2026, 11, 4, 12);
+    const first = await tokens.tokenFor(signer, key, req, t0);
+    expect(tokens.tokenFor(signer, key, { ...req, request_id: "r2" }, t0 + IDENTITY_REUSE_MS - 1)).toBe(first);
+    const renewed = await tokens.tokenFor(signer, key, req, t0 + IDENTITY_REUSE_MS);
+    expect(decodeJwt(renewed).iat).toBe(decodeJwt(first).iat! + IDENTITY_REUSE_MS / 1000);
+    expect(IDENTITY_REUSE_MS).toBe((IDENTITY_TTL_S * 1000) / 2);
+    const test = await tokens.tokenFor(signer, { ...key, mode: "test" }, req, t0 + 1);
+    expect(decodeJwt(test).mode).toBe("test");
+    const foreign = await tokens.tokenFor(otherSigner, key, req, t0 + IDENTITY_REUSE_MS + 1);
+    expect(decodeProtectedHeader(foreign).kid).not.toBe(decodeProtectedHeader(renewed).kid);
+    tokens.drop("key_a");
+    expect(tokens.tokenFor(otherSigner, key, req, t0 + IDENTITY_REUSE_MS + 2)).toBeInstanceOf(Promise);
+  });
+
+  it("a revoked key's token is dropped with it when the revocation feed reports it", async () => {
+    const gw = gatewayWith({ REVOCATION_POLL_INTERVAL_MS: "100", REVOCATION_MAX_STALENESS_MS: "200" });
+    const org = unique("org");
+    const { key, row } = await createKey(["jobs:read"], { org });
+    const { key: admin } = await createKey(["*"], { org });
+    const id = unique("req");
+    await gw.fetch("/api/v1/jobs", { key, headers: { "x-request-id": id } });
+    const rt = runtimeFor(gw.env);
+    const signer = await signerOf(rt);
+    const identity = { key_id: row.id, org, scopes: ["jobs:read"], mode: "live" as const };
+    const binding = { request_id: "x", method: "GET", path: "/" };
+    expect(rt.identityTokens.tokenFor(signer, identity, binding, Date.now())).toBe(await identityReceived(id));
+    expect((await call(`/api/v1/api-keys/${row.id}`, { method: "DELETE", key: admin })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 250));
+    expect((await gw.fetch("/api/v1/jobs", { key })).status).toBe(401);
+    await gw.settle();
+    expect(rt.identityTokens.tokenFor(signer, identity, binding, Date.now())).toBeInstanceOf(Promise);
+  });
+
+  it("IDENTITY_BIND_REQUEST=true: a token per request that also carries its method, path and request id", async () => {
+    const gw = gatewayWith({ IDENTITY_BIND_REQUEST: "true" });
+    const { key } = await createKey(["candidates:write"]);
+    const ids = [unique("req"), unique("req")];
+    for (const id of ids) await gw.fetch("/api/v1/candidates/c_1/notes", { key, method: "POST", body: "{}", headers: { "x-request-id": id } });
+    const tokens = await Promise.all(ids.map(identityReceived));
+    expect(tokens[1]).not.toBe(tokens[0]);
+    const jwks = createLocalJWKSet(await jwksOf((p) => gw.fetch(p)));
+    const { payload } = await jwtVerify(tokens[0]!, jwks, { issuer: ISSUER, audience: AUDIENCE });
+    expect(payload).toMatchObject({ request_id: ids[0], method: "POST", path: "/api/v1/candidates/c_1/notes" });
+    await gw.settle();
+  });
+});
+
 describe("GET /.well-known/jwks.json", () => {
   it("is public, cacheable, and holds only the public key with its RFC 7638 thumbprint as kid", async () => {
     const res = await call("/.well-known/jwks.json");
@@ -138,7 +205,7 @@ describe("GET /.well-known/jwks.json", () => {
   it("during a rotation it publishes the previous key as well (public part only); tokens of either verify", async () => {
     // The old key signs, as the gateway did before the rotation...
     const old = await createSigner(parseIdentityConfig({ IDENTITY_SIGNING_KEY: JSON.stringify(OTHER_KEY) }));
-    const oldToken = await old.sign({ key_id: "key_old", org: "acme", scopes: [], mode: "live", request_id: "r", method: "GET", path: "/" }, Date.now());
+    const oldToken = await old.sign({ key_id: "key_old", org: "acme", scopes: [], mode: "live" }, Date.now());
     // ...then the gateway switches to a new key and keeps the old one published.
     const gw = gatewayWith({ IDENTITY_SIGNING_KEY_PREVIOUS: JSON.stringify(OTHER_KEY) });
     const set = await jwksOf((p) => gw.fetch(p));
@@ -150,7 +217,7 @@ describe("GET /.well-known/jwks.json", () => {
     const { key } = await createKey(["jobs:read"]);
     const id = unique("req");
     await gw.fetch("/api/v1/jobs", { key, headers: { "x-request-id": id } });
-    expect((await jwtVerify(await identityReceived(id), jwks, { issuer: ISSUER, audience: AUDIENCE })).payload.request_id).toBe(id);
+    expect((await jwtVerify(await identityReceived(id), jwks, { issuer: ISSUER, audience: AUDIENCE })).payload.key_id).toMatch(/^key_/);
     // A public JWK is enough for the previous key.
     const publicOnly = gatewayWith({ IDENTITY_SIGNING_KEY_PREVIOUS: JSON.stringify({ kty: "OKP", crv: "Ed25519", x: OTHER_KEY.x }) });
     expect((await jwksOf((p) => publicOnly.fetch(p))).keys).toHaveLength(2);

@@ -197,7 +197,7 @@ describe("the feed's page cap", () => {
 
   it("a poll that stopped at its cap is not a complete read: the feed stays due, and the staleness bound counts from the last complete read", async () => {
     const evicted: string[] = [];
-    const feed = new RevocationFeed(opts, (hash) => evicted.push(hash));
+    const feed = new RevocationFeed(opts, (row) => evicted.push(row.hash));
     const t0 = Date.now();
     await feed.poll(env.DB, t0); // a cold isolate: where the feed stands
     expect(feed.lastSuccess).toBe(t0);

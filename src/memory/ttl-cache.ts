@@ -1,4 +1,4 @@
-import { setBounded } from "../memory/bounded-map.ts";
+import { setBounded } from "./bounded-map.ts";
 
 /** A Map with a time-to-live and a maximum size (full: the oldest insertion goes, see bounded-map.ts). */
 export class TtlCache<V> {
