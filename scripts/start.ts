@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { constants } from "node:os";
 import { ConfigError, ConfigSchema, IdentityConfigSchema } from "../src/config.ts";
 import { createKey, revokeKey } from "../src/management/lifecycle.ts";
-import { keyState } from "../src/keys/state.ts";
+import { keyState } from "../src/keys/key-state.ts";
 import { listKeysInOrg } from "../src/storage/records.ts";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin.ts";
 import { localKeyStore } from "./lib/key-store.ts";

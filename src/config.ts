@@ -92,7 +92,7 @@ export const ConfigSchema = z.object({
   REVOCATION_POLL_INTERVAL_MS: int(100, 60_000).default(1_000),
   REVOCATION_MAX_STALENESS_MS: int(100, 300_000).default(3_000),
   REVOCATION_SET_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
-  // KEY_HASH_SECRET rotation (src/keys/secrets.ts): the version stored with each hash, and the secret
+  // KEY_HASH_SECRET rotation (src/auth/rehash.ts): the version stored with each hash, and the secret
   // it replaced, tried second until every active key has been re-hashed on use.
   KEY_HASH_SECRET_VERSION: int(1, 1_000_000).default(1),
   KEY_HASH_SECRET_PREVIOUS: secret.optional(),

@@ -74,7 +74,7 @@ const LADDER_STEPS: readonly { label: string; patches: Patches }[] = [
   {
     label: "only X-Gateway-Identity added to the origin's headers",
     patches: {
-      "src/proxy/headers.ts": swap(
+      "src/proxy/origin-headers.ts": swap(
         '  out.set("x-api-key-id", id.key.id);',
         '  if (id.identityToken !== undefined) out.set("x-gateway-identity", id.identityToken);\n  return out;\n  out.set("x-api-key-id", id.key.id);',
       ),

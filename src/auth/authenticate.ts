@@ -2,7 +2,7 @@ import type { AuthContext } from "./context.ts";
 import { GatewayError } from "../errors.ts";
 import { isWellFormedKey } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
-import { keyState } from "../keys/state.ts";
+import { keyState } from "../keys/key-state.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import { readCredential } from "./bearer.ts";
 import { invalidKey, missingKey } from "./challenges.ts";

@@ -2,7 +2,7 @@ import { GatewayError } from "../errors.ts";
 import { errorText, logLine } from "../log.ts";
 import type { BlockList } from "./blocks.ts";
 import { blockedUntil } from "./blocks.ts";
-import { limitHeaders, retryAfterSeconds } from "./headers.ts";
+import { limitHeaders, retryAfterSeconds } from "./ratelimit-headers.ts";
 import type { MeterVerdict } from "./meter-state.ts";
 import type { Limits } from "./policy.ts";
 

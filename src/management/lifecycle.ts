@@ -14,7 +14,7 @@ import {
 } from "../storage/records.ts";
 import { GatewayError } from "../errors.ts";
 import { mintKey, type NewKey } from "./issue.ts";
-import { keyState } from "../keys/state.ts";
+import { keyState } from "../keys/key-state.ts";
 import { toKeyObject, type KeyObject } from "./object.ts";
 
 /**

@@ -1,7 +1,7 @@
 import type { RateLimit } from "../limits/policy.ts";
 import { allowedCidrsOf, rateLimitOf, scopesOf, type KeyRow } from "../storage/records.ts";
 import type { KeyMode } from "../keys/format.ts";
-import { keyState, type KeyState } from "../keys/state.ts";
+import { keyState, type KeyState } from "../keys/key-state.ts";
 
 /** The key object of every API response and `--json` output (DESIGN §8): no secret, no hash. */
 export interface KeyObject {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { readCredential } from "../../src/auth/bearer.ts";
 import { clientAddress } from "../../src/auth/client-ip.ts";
 import { GatewayError } from "../../src/errors.ts";
-import { checkRequestHeaders } from "../../src/request/headers.ts";
+import { checkRequestHeaders } from "../../src/request/header-checks.ts";
 import { validateRequestLine } from "../../src/request/line.ts";
 import { PATH_PROBLEMS, type PathProblem } from "../../src/request/path.ts";
 import { QUERY_PROBLEMS, type QueryProblem } from "../../src/request/query.ts";
