@@ -14,6 +14,7 @@ import { upstreamFor } from "../proxy/upstream.ts";
 import { checkRequestHeaders } from "../request/headers.ts";
 import { validateRequestLine } from "../request/line.ts";
 import { touchLastUsed, type AuthRecord } from "../storage/records.ts";
+import { authenticatePerson } from "../people/authenticate.ts";
 import { statusClass } from "../usage/classes.ts";
 import type { AdmittedState, RequestState } from "./context.ts";
 import { requestIdFrom } from "./request-id.ts";
@@ -100,7 +101,17 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
 
   // CF-Connecting-IP, never X-Forwarded-For (client-written): see client-ip.ts.
   const client = clientAddress(request.headers.get("cf-connecting-ip"));
-  if (route.access === "key") {
+  // Management routes only (the route table never lets a person reach a proxied route).
+  if (route.access === "key_or_person" && rt.people !== null) {
+    const person = await authenticatePerson(rt.people, request, Date.now());
+    if (person !== null) {
+      state.person = person;
+      const missing = missingScopes(person.person.scopes, route.scopes);
+      if (missing.length > 0) throw insufficientScope(missing);
+      return Object.assign(state, { runtime: rt });
+    }
+  }
+  if (route.access !== "public") {
     const now = Date.now();
     const stores = { db: env.DB, kv: env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
     const auth = await authenticate(rt, stores, request.headers.get("authorization"), { limiterKey: client.limiterKey, shared: rt.sharedFailures }, now);

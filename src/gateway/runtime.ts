@@ -1,4 +1,5 @@
-import { parseConfig, parseIdentityConfig, type Config, type IdentityConfig } from "../config.ts";
+import { parseConfig, parseIdentityConfig, parseOidcConfig, type Config, type IdentityConfig } from "../config.ts";
+import { peopleFor, type People } from "../people/people.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
 import { RevocationFeed, revocationRetentionMs } from "../auth/revocation-feed.ts";
@@ -48,6 +49,8 @@ export interface Runtime {
    * (`signerOf` awaits it on every request); it never rejects.
    */
   identity: Promise<IdentitySigner | GatewayError>;
+  /** Signing people in (OIDC_*); null without OIDC_ISSUER. Only `key_or_person` routes touch it. */
+  people: People | null;
 }
 
 /** A re-hash that failed is tried again by the key's next request after this long. */
@@ -100,6 +103,7 @@ function build(env: Bindings): Runtime {
     revocations,
     usage: usageStoreFor(config, env),
     identity: signerFor(identityConfig),
+    people: peopleFor(parseOidcConfig(env)),
   };
 }
 

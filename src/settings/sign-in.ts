@@ -1,0 +1,39 @@
+import type { Context } from "hono";
+import { GatewayError, OWN_RESPONSE_HEADERS, successEnvelope } from "../errors.ts";
+import type { AppEnv } from "../gateway/context.ts";
+import type { People } from "../people/people.ts";
+import { assertSameOrigin } from "../people/same-origin.ts";
+import { finishSignIn, signOut, startSignIn, type Redirect } from "../people/sign-in.ts";
+
+/**
+ * The sign-in routes of the settings page (src/people/sign-in.ts does the
+ * work): GET /settings/login, GET /settings/callback, POST /settings/logout.
+ * Without OIDC_ISSUER they do not exist (404), as before sign-in did.
+ */
+type Ctx = Context<AppEnv>;
+
+function peopleOf(c: Ctx): People {
+  const people = c.get("state").runtime.people;
+  if (people === null) throw new GatewayError("not_found", "No such route");
+  return people;
+}
+
+function redirect(r: Redirect): Response {
+  const headers = new Headers({ location: r.location, "cache-control": "no-store", "referrer-policy": "no-referrer" });
+  for (const cookie of r.cookies) headers.append("set-cookie", cookie);
+  return new Response(null, { status: 302, headers });
+}
+
+export const loginHandler = async (c: Ctx) => redirect(await startSignIn(peopleOf(c), c.req.url, Date.now()));
+
+export const callbackHandler = async (c: Ctx) => redirect(await finishSignIn(peopleOf(c), c.req.raw, Date.now()));
+
+/** A fetch from the page (same-origin only); answers where to go next, so the page can visit the provider's logout. */
+export const logoutHandler = async (c: Ctx) => {
+  const people = peopleOf(c);
+  assertSameOrigin(c.req.raw, true);
+  const out = await signOut(people, c.req.raw, Date.now());
+  const headers = new Headers(OWN_RESPONSE_HEADERS);
+  for (const cookie of out.cookies) headers.append("set-cookie", cookie);
+  return new Response(JSON.stringify(successEnvelope({ end_session_url: out.end_session_url })), { status: 200, headers });
+};
