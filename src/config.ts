@@ -231,7 +231,7 @@ export const OidcConfigSchema = z
       .default("openid email profile offline_access"),
     // How often a session goes back to the provider with its refresh token: a person disabled there loses
     // access within this interval (src/people/session.ts). The session ends SESSION_LIFETIME_S after sign-in.
-    SESSION_REFRESH_INTERVAL_S: int(5, 86_400).default(300),
+    SESSION_REFRESH_INTERVAL_S: int(1, 86_400).default(300),
     SESSION_LIFETIME_S: int(60, 30 * 86_400).default(8 * 3600),
   })
   .superRefine((c, ctx) => {
