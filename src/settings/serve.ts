@@ -64,19 +64,24 @@ function served(body: string, type: string): Served {
   return { body, type, version, etag: `"${version}"` };
 }
 
-// Built on first use, then kept for the isolate's life.
-let built: { page: Served; script: Served; style: Served } | null = null;
+// Built on first use, then kept for the isolate's life: one page per sign-in button text (none without OIDC_ISSUER).
+let built: { script: Served; style: Served; pages: Map<string | null, Served> } | null = null;
 
 function assets() {
   if (built) return built;
-  const script = served(SCRIPT, "text/javascript; charset=utf-8");
-  const style = served(STYLE, "text/css; charset=utf-8");
-  const page = served(
-    renderPage({ script: `${SCRIPT_PATH}?v=${script.version}`, style: `${STYLE_PATH}?v=${style.version}` }),
-    "text/html; charset=utf-8",
-  );
-  built = { page, script, style };
+  built = { script: served(SCRIPT, "text/javascript; charset=utf-8"), style: served(STYLE, "text/css; charset=utf-8"), pages: new Map() };
   return built;
+}
+
+function pageFor(displayName: string | null): Served {
+  const { script, style, pages } = assets();
+  let page = pages.get(displayName);
+  if (!page) {
+    const urls = { script: `${SCRIPT_PATH}?v=${script.version}`, style: `${STYLE_PATH}?v=${style.version}` };
+    page = served(renderPage(urls, displayName === null ? null : { displayName }), "text/html; charset=utf-8");
+    pages.set(displayName, page);
+  }
+  return page;
 }
 
 function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
@@ -102,7 +107,8 @@ function assetCache(c: Context<AppEnv>, item: Served): string {
   return c.req.query("v") === item.version ? VERSIONED_ASSET_CACHE : PAGE_CACHE;
 }
 
-export const settingsPage = (c: Context<AppEnv>) => respond(c, assets().page, PAGE_CACHE);
+export const settingsPage = (c: Context<AppEnv>) =>
+  respond(c, pageFor(c.get("state").runtime.people?.config.OIDC_DISPLAY_NAME ?? null), PAGE_CACHE);
 export const settingsScript = (c: Context<AppEnv>) => {
   const item = assets().script;
   return respond(c, item, assetCache(c, item));
