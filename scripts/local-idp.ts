@@ -77,7 +77,7 @@ function sameSecret(a: string, b: string): boolean {
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <style>body{font-family:system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem}label,input,button{display:block;width:100%;margin:.4rem 0}input{padding:.5rem}button{padding:.6rem;font-weight:600}.error{color:#b00020}</style>
 </head><body>${body}</body></html>`;
 }
@@ -228,8 +228,9 @@ export async function startLocalIdp(options: LocalIdpOptions): Promise<LocalIdp>
     const person = people.find((p) => p.email === email);
     // Compared whatever the email, so a wrong email takes as long as a wrong password.
     const ok = sameSecret(password, person?.password ?? randomBytes(16).toString("hex")) && person !== undefined;
-    if (!ok) return html(401, loginForm(details.uid, "Wrong email or password", email));
-    if (disabled.has(person.sub)) return html(403, loginForm(details.uid, "This account is disabled", email));
+    // 200, as login pages answer a wrong password: the form again, with the error.
+    if (!ok) return html(200, loginForm(details.uid, "Wrong email or password", email));
+    if (disabled.has(person.sub)) return html(200, loginForm(details.uid, "This account is disabled", email));
     await provider.interactionFinished(req, res, { login: { accountId: person.sub } }, { mergeWithLastSubmission: false });
   }
 

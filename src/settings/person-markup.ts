@@ -11,11 +11,16 @@ const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => ESCAPES[
 
 export interface PersonSignIn {
   displayName: string;
+  /**
+   * The request carried a session cookie (valid or not: the page cannot tell, and need not). Only then
+   * does the script ask /api/v1/session who it is: a visitor who never signed in costs no 401.
+   */
+  sessionCookie: boolean;
 }
 
 export function personSignInBlock(signIn: PersonSignIn): string {
   return [
-    `<div id="person-signin" class="person-signin">`,
+    `<div id="person-signin" class="person-signin"${signIn.sessionCookie ? ` data-session="cookie"` : ""}>`,
     `<h2 id="signin-title">Sign in</h2>`,
     `<p>Sign in with your account to manage your organization's API keys.</p>`,
     `<p class="actions"><a class="button primary" id="person-signin-link" href="${LOGIN_PATH}">Sign in with ${escapeHtml(signIn.displayName)}</a></p>`,

@@ -15,6 +15,9 @@ interface SessionInfo {
 
 export const offersPersonSignIn = (): boolean => document.getElementById("person-signin") !== null;
 
+/** The page was served to a request with a session cookie (src/settings/person-markup.ts): worth asking who. */
+export const mayHaveSession = (): boolean => document.getElementById("person-signin")?.dataset.session === "cookie";
+
 /**
  * The person the session cookie names, as the page's `self` (the create dialog
  * offers the scopes it holds); null when nobody is signed in.

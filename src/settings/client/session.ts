@@ -9,7 +9,7 @@ import type { KeyTable } from "./key-table.ts";
 import { announce, clearAlert, fieldError } from "./messages.ts";
 import { closeMenu } from "./row-menu.ts";
 import { holdsScope, setSignedIn, signedIn } from "./state.ts";
-import { offersPersonSignIn, personSignInError, resumePerson, signOutPerson } from "./person-session.ts";
+import { mayHaveSession, offersPersonSignIn, personSignInError, resumePerson, signOutPerson } from "./person-session.ts";
 
 /**
  * Signing in with a key (checked with GET /self, kept in sessionStorage),
@@ -141,7 +141,7 @@ export function createSession(api: Api, table: KeyTable, hooks: SessionHooks) {
   async function resume(): Promise<void> {
     const key = storedKey();
     if (!key) {
-      const person = offersPersonSignIn() ? await resumePerson() : null;
+      const person = offersPersonSignIn() && mayHaveSession() ? await resumePerson() : null;
       if (person) return start(null, person);
       byId("signin-view").hidden = false;
       return;
