@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_ROLE_SCOPES, parseOidcConfig } from "../../src/config.ts";
 import { Sealer } from "../../src/people/sealed.ts";
+import { DEFAULT_ROUTES } from "../../src/routes/table.ts";
 import { call, createKey, envelope, gatewayWith, unique } from "./helpers.ts";
 
 /**
@@ -51,6 +52,15 @@ describe("sign-in configuration", () => {
 
   it("allows http for a loopback issuer only (the local identity provider)", () => {
     expect(parseOidcConfig({ ...OIDC, OIDC_ISSUER: "http://127.0.0.1:8789" })?.OIDC_ISSUER).toBe("http://127.0.0.1:8789");
+  });
+});
+
+describe("the route table keeps people off the proxied path", () => {
+  it("every proxied route takes a key only; people reach the management API, /api/v1/session and /settings only", () => {
+    for (const r of DEFAULT_ROUTES) {
+      if (r.target === "origin") expect(r.access, r.pattern).toBe("key");
+      if (r.access === "key_or_person") expect(r.pattern).toMatch(/^\/api\/v1\/(api-keys|session)/);
+    }
   });
 });
 
