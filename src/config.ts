@@ -11,17 +11,19 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** An http(s) URL with no query, fragment or credentials. */
+const plainUrl = (message: string) =>
+  z.url({ protocol: /^https?$/ }).refine((s) => {
+    const u = new URL(s);
+    return !u.search && !u.hash && !u.username && !u.password;
+  }, message);
+
 /**
  * A plain http(s) URL with no query, fragment or credentials; a path prefix is
  * allowed. Kept in the URL parser's own spelling (lower-case host, no default
  * port), so that base + validated path re-parses to exactly itself.
  */
-const originUrl = z
-  .url({ protocol: /^https?$/ })
-  .refine((s) => {
-    const u = new URL(s);
-    return !u.search && !u.hash && !u.username && !u.password;
-  }, "must be http(s)://host[:port][/prefix] without query, fragment or credentials")
+const originUrl = plainUrl("must be http(s)://host[:port][/prefix] without query, fragment or credentials")
   .transform((s) => {
     const u = new URL(s);
     return (u.origin + u.pathname).replace(/\/+$/, "");
@@ -175,12 +177,7 @@ const notPlaceholder = (s: string) => !PLACEHOLDER.test(s);
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** An OpenID Provider's issuer identifier: https, or http on loopback only; no query or fragment. */
-const issuerUrl = z
-  .url({ protocol: /^https?$/ })
-  .refine((s) => {
-    const u = new URL(s);
-    return !u.search && !u.hash && !u.username && !u.password;
-  }, "must be an issuer URL without query, fragment or credentials")
+const issuerUrl = plainUrl("must be an issuer URL without query, fragment or credentials")
   .refine((s) => {
     const u = new URL(s);
     return u.protocol === "https:" || LOOPBACK_HOSTS.has(u.hostname);

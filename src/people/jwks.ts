@@ -35,9 +35,13 @@ export class ProviderKeys {
   private load(now: number, force: boolean): Promise<Loaded> {
     const current = this.loaded;
     if (current && !force) return current.then((l) => (now - l.fetchedAt < KEEP_MS ? l : this.load(now, true)));
-    const next = this.fetchJson(this.url).then((body) => {
+    // Unreachable keys are the provider's outage (503), never the token's fault (401).
+    const unreachable = () => new GatewayError("service_unavailable", "The identity provider's keys could not be fetched");
+    const next = this.fetchJson(this.url).catch((): never => {
+      throw unreachable();
+    }).then((body) => {
       const jwks = body as JSONWebKeySet;
-      if (!jwks || !Array.isArray(jwks.keys)) throw new GatewayError("service_unavailable", "The identity provider's key set is unusable");
+      if (!jwks || !Array.isArray(jwks.keys)) throw unreachable();
       return { set: createLocalJWKSet(jwks), algorithms: signingAlgorithms(jwks.keys), fetchedAt: now };
     });
     // A failed fetch is not kept: the next request tries again.
