@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_ROLE_SCOPES, parseOidcConfig } from "../../src/config.ts";
 import { Sealer } from "../../src/people/sealed.ts";
 import { DEFAULT_ROUTES } from "../../src/routes/table.ts";
+import { signingAlgorithms } from "../../src/people/jwks.ts";
+import { personFromClaims } from "../../src/people/person.ts";
+import { GatewayError } from "../../src/errors.ts";
 import { call, createKey, envelope, gatewayWith, unique } from "./helpers.ts";
 
 /**
@@ -52,6 +55,40 @@ describe("sign-in configuration", () => {
 
   it("allows http for a loopback issuer only (the local identity provider)", () => {
     expect(parseOidcConfig({ ...OIDC, OIDC_ISSUER: "http://127.0.0.1:8789" })?.OIDC_ISSUER).toBe("http://127.0.0.1:8789");
+  });
+});
+
+describe("what a provider's keys and claims allow", () => {
+  it("pins algorithms to the signing keys: never none, never an HMAC, never an encryption key", () => {
+    expect(
+      signingAlgorithms([
+        { kty: "RSA", n: "x", e: "AQAB" },
+        { kty: "EC", crv: "P-256", x: "x", y: "y", alg: "ES256" },
+        { kty: "OKP", crv: "Ed25519", x: "x" },
+        { kty: "RSA", n: "x", e: "AQAB", use: "enc", alg: "RSA-OAEP" },
+        { kty: "oct", k: "secret", alg: "HS256" },
+        { kty: "RSA", n: "x", e: "AQAB", alg: "none" },
+      ]),
+    ).toEqual(["RS256", "ES256", "EdDSA"]);
+    expect(signingAlgorithms([{ kty: "oct", k: "secret" }])).toEqual([]);
+  });
+
+  it("maps roles through OIDC_ROLE_SCOPES; no organization or no mapped role is a 403", () => {
+    const config = parseOidcConfig({ ...OIDC, OIDC_ROLE_SCOPES: '{"admin":["api_keys:read","api_keys:write"],"viewer":["api_keys:read"]}' })!;
+    const base = { sub: "u", email: "u@example.test", org_id: "acme" };
+    expect(personFromClaims({ ...base, roles: ["viewer", "admin"] }, config).scopes.sort()).toEqual(["api_keys:read", "api_keys:write"]);
+    expect(personFromClaims({ ...base, roles: "viewer" }, config).scopes).toEqual(["api_keys:read"]);
+    for (const claims of [
+      { ...base, roles: ["intern"] },
+      { ...base, roles: ["__proto__", "constructor", "toString"] },
+      { ...base, roles: [] },
+      { sub: "u", roles: ["admin"] },
+      { ...base, org_id: "", roles: ["admin"] },
+      { ...base, org_id: ["acme"], roles: ["admin"] },
+      { ...base, sub: undefined, roles: ["admin"] },
+    ]) {
+      expect(() => personFromClaims(claims, config), JSON.stringify(claims)).toThrow(GatewayError);
+    }
   });
 });
 
