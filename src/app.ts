@@ -35,9 +35,6 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
     if (!state) throw new GatewayError("internal_error", "Request reached a handler without the pipeline");
     c.set("state", state);
     await next();
-    // A person's session renewed on the way in (src/people/session.ts) goes back with the answer.
-    const renewed = state.person?.setCookie;
-    if (renewed) c.res.headers.append("set-cookie", renewed);
   });
 
   app.get("/healthz", (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));

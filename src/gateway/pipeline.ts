@@ -48,6 +48,9 @@ export async function handleRequest(
   }
   // Every response to a limited key, proxied or the gateway's own, says where its limits stand.
   if (state.limitHeaders) for (const [name, value] of state.limitHeaders) res.headers.set(name, value);
+  // A person's session renewed on the way in (src/people/session.ts) goes back with any answer, a refusal
+  // included: the provider may have rotated the refresh token, and the old cookie's would no longer work.
+  if (state.person?.setCookie) res.headers.append("set-cookie", state.person.setCookie);
   if (state.identified) countUsage(env, ctx, state.identified, state.routePattern ?? "", res.status);
   logRequest(request.method, state, res.status);
   return res;

@@ -1,7 +1,7 @@
 import type { OidcConfig } from "../config.ts";
 import { ProviderHandle } from "./provider.ts";
 import { Sealer } from "./sealed.ts";
-import type { Refreshed } from "./session.ts";
+import type { SessionData } from "./session.ts";
 
 /** Everything sign-in keeps per isolate; null when OIDC_ISSUER is unset. */
 export interface People {
@@ -9,7 +9,7 @@ export interface People {
   provider: ProviderHandle;
   sealer: Sealer;
   /** Refreshes in flight, by refresh token: parallel requests of one session share one grant. */
-  refreshes: Map<string, Promise<Refreshed>>;
+  refreshes: Map<string, Promise<SessionData>>;
 }
 
 export function peopleFor(config: OidcConfig | null): People | null {

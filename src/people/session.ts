@@ -24,10 +24,6 @@ export interface SessionData {
   refreshed: number;
 }
 
-export interface Refreshed {
-  data: SessionData;
-}
-
 const toData = (p: Record<string, unknown>): SessionData | null => {
   const { claims, rt, idt, since, refreshed } = p;
   if (typeof claims !== "object" || claims === null || typeof since !== "number" || typeof refreshed !== "number") return null;
@@ -83,13 +79,13 @@ export async function liveSession(people: People, request: Request, now: number)
   if (data === null) return null;
   let cookie: string | null = null;
   if (now - data.refreshed >= people.config.SESSION_REFRESH_INTERVAL_S * 1000) {
-    data = (await refreshOnce(people, data, request.url, now)).data;
+    data = await refreshOnce(people, data, request.url, now);
     cookie = await sessionCookie(people, request.url, data, now);
   }
   return { person: personFromClaims(data.claims, people.config), data, setCookie: cookie };
 }
 
-function refreshOnce(people: People, data: SessionData, url: string, now: number): Promise<Refreshed> {
+function refreshOnce(people: People, data: SessionData, url: string, now: number): Promise<SessionData> {
   const rt = data.rt;
   if (rt === null) return Promise.reject(signedOut(url, "Your session has ended (no refresh token): sign in again"));
   let pending = people.refreshes.get(rt);
@@ -106,7 +102,7 @@ function refreshOnce(people: People, data: SessionData, url: string, now: number
  * and the session stays as it was: fail closed, but do not sign everyone out
  * for an outage.
  */
-async function refresh(people: People, data: SessionData, rt: string, url: string, now: number): Promise<Refreshed> {
+async function refresh(people: People, data: SessionData, rt: string, url: string, now: number): Promise<SessionData> {
   const p = await people.provider.get();
   let tokens: oauth.TokenEndpointResponse;
   try {
@@ -118,15 +114,7 @@ async function refresh(people: People, data: SessionData, rt: string, url: strin
     throw new GatewayError("service_unavailable", "The identity provider could not be reached to renew your session");
   }
   const claims = tokens.id_token ? await refreshedClaims(people, p, tokens, data, url, now) : data.claims;
-  return {
-    data: {
-      claims,
-      rt: tokens.refresh_token ?? rt,
-      idt: tokens.id_token ?? data.idt,
-      since: data.since,
-      refreshed: now,
-    },
-  };
+  return { claims, rt: tokens.refresh_token ?? rt, idt: tokens.id_token ?? data.idt, since: data.since, refreshed: now };
 }
 
 /** A new ID token from the refresh: same checks as at sign-in, and the same person. */
