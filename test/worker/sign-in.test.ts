@@ -146,6 +146,24 @@ describe("with OIDC configured, a sealed session", () => {
     expect((await gw.fetch("/api/v1/api-keys", { headers: { cookie: cookie.replace("__Host-", ""), ...same } })).status).toBe(401);
   });
 
+  it("the page leads with “Sign in with {OIDC_DISPLAY_NAME}”, keeps the API key as the second way, and asks who only with a cookie", async () => {
+    const named = gatewayWith({ ...OIDC, OIDC_DISPLAY_NAME: "Acme <SSO>" });
+    const anonymous = await named.fetch("/settings/api-keys");
+    expect(anonymous.status).toBe(200);
+    expect(anonymous.headers.get("vary")).toBe("cookie");
+    const html = await anonymous.text();
+    expect(html).toContain('<a class="button primary" id="person-signin-link" href="/settings/login">Sign in with Acme &lt;SSO&gt;</a>');
+    expect(html.indexOf("person-signin-link")).toBeLessThan(html.indexOf("Or sign in with an API key"));
+    expect(html).toContain('id="signin-key"');
+    expect(html).not.toContain('data-session="cookie"');
+    const withCookie = await named.fetch("/settings/api-keys", { headers: { cookie: "__Host-gw_session=anything" } });
+    expect(await withCookie.text()).toContain('data-session="cookie"');
+    // Without OIDC_ISSUER the page is as it was: no person sign-in at all.
+    const plain = await (await call("/settings/api-keys")).text();
+    expect(plain).not.toContain("person-signin");
+    expect(plain).toContain('<h2 id="signin-title">Sign in with an API key</h2>');
+  });
+
   it("refuses a cross-site request before it is even opened, and creates nothing", async () => {
     const cookie = `__Host-gw_session=${await session(OIDC.SESSION_SECRET)}`;
     const count = async () => ((await envelope(await gw.fetch("/api/v1/api-keys", { headers: { cookie, ...same } }))).data as { items: unknown[] }).items.length;
