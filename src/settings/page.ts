@@ -3,6 +3,7 @@ import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S
 import { legacyChoices, resourceGroups, type ScopeChoice } from "./catalog.ts";
 import { KEY_COLUMNS, scopeInputId, USAGE_CHART } from "./shared/markup.ts";
 import { keySignInHeading, personSignInBlock, type PersonSignIn } from "./person-markup.ts";
+import { escapeHtml } from "./escape.ts";
 
 /**
  * The settings page's HTML. Static except for the scope catalog, rendered
@@ -11,8 +12,7 @@ import { keySignInHeading, personSignInBlock, type PersonSignIn } from "./person
  * works under `script-src 'self'; style-src 'self'`.
  */
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+export { escapeHtml };
 
 const id = scopeInputId;
 const n = (x: number): string => x.toLocaleString("en-US");

@@ -1,4 +1,5 @@
 import { LOGIN_PATH } from "../people/sign-in.ts";
+import { escapeHtml } from "./escape.ts";
 
 /**
  * The settings page's sign-in for people (src/people/), when OIDC_ISSUER is
@@ -6,8 +7,6 @@ import { LOGIN_PATH } from "../people/sign-in.ts";
  * below it. A plain link: the page's CSP allows no form posts, and the
  * sign-in starts with a top-level GET anyway.
  */
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
 
 export interface PersonSignIn {
   displayName: string;

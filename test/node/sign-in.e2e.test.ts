@@ -193,6 +193,19 @@ describe("refusals, each changing nothing", () => {
     }
   });
 
+  it("a browser sees the refusal as a page with the same status and message, and a way back", async () => {
+    const { jar, authorize } = await beginSignIn(gateway);
+    const back = await throughProvider(new CookieJar(), authorize.href, NO_ORG.email, NO_ORG.password, `${gateway}/settings/callback`);
+    const res = await send(jar, { url: back, headers: { accept: "text/html,application/xhtml+xml" } });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).toContain("Your account belongs to no organization");
+    expect(html).toContain('<a href="/settings/api-keys">');
+    expect(jar.get(sessionCookieName)).toBeUndefined();
+  });
+
   it("a state that is not this browser's is refused", async () => {
     const a = await beginSignIn(gateway);
     const b = await beginSignIn(gateway);
