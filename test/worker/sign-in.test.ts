@@ -185,6 +185,16 @@ describe("with OIDC configured, a sealed session", () => {
     expect(res.headers.get("set-cookie")).toBe("__Host-gw_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure");
   });
 
+  it("ends after SESSION_LIFETIME_S from sign-in, whatever the cookie's own expiry says", async () => {
+    const short = gatewayWith({ ...OIDC, SESSION_LIFETIME_S: "60", SESSION_REFRESH_INTERVAL_S: "30" });
+    const fresh = `__Host-gw_session=${await session(OIDC.SESSION_SECRET, Date.now() - 20_000, Date.now() - 20_000)}`;
+    expect((await short.fetch("/api/v1/session", { headers: { cookie: fresh, ...same } })).status).toBe(200);
+    const old = `__Host-gw_session=${await session(OIDC.SESSION_SECRET, Date.now() - 61_000, Date.now() - 1_000)}`;
+    const res = await short.fetch("/api/v1/session", { headers: { cookie: old, ...same } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("set-cookie")).toMatch(/^__Host-gw_session=; .*Max-Age=0/);
+  });
+
   it("never reaches a proxied route: the origin's routes still want a key", async () => {
     const cookie = `__Host-gw_session=${await session(OIDC.SESSION_SECRET)}`;
     const res = await gw.fetch("/api/v1/candidates", { headers: { cookie, ...same } });
