@@ -1,4 +1,5 @@
 import { parseConfig } from "../src/config.ts";
+import { actorText } from "../src/storage/actors.ts";
 import { createKey, revokeKey, rotateKey, type CreatedKey, type KeyStore } from "../src/management/lifecycle.ts";
 import { toKeyObject, type KeyObject } from "../src/management/object.ts";
 import {
@@ -201,7 +202,7 @@ function showText(k: KeyObject): string {
     ["key", k.display],
     ["scopes", k.scopes.join(" ")],
     ["state", k.state],
-    ["created", `${k.created_at} by ${k.created_by}`],
+    ["created", `${k.created_at} by ${actorText(k.created_by)}`],
     ["last used", k.last_used_at ?? "never"],
     ["expires", k.expires_at ?? "never"],
     ["revoked", k.revoked_at ?? "-"],

@@ -6,6 +6,7 @@ import { createKey, revokeKey } from "../src/management/lifecycle.ts";
 import { keyState } from "../src/keys/key-state.ts";
 import { listKeysInOrg } from "../src/storage/records.ts";
 import { startDemoOrigin, type DemoOrigin } from "./demo-origin.ts";
+import { gatewayVars, startLocalIdp, type LocalIdp } from "./local-idp.ts";
 import { localKeyStore } from "./lib/key-store.ts";
 import {
   applyLocalMigrations,
@@ -14,6 +15,7 @@ import {
   LocalStateError,
   openLocalBindings,
   PROJECT_DIR,
+  randomHashSecret,
   resolveDevVars,
   resolvePersistTo,
   WRANGLER_BIN,
@@ -27,13 +29,21 @@ import {
  * once both servers answer.
  *
  *   node scripts/start.ts [--persist-to DIR] [--dev-vars PATH]
- *   env: PORT (gateway, default 8787), ORIGIN_PORT (demo origin, default 8788), DEV_VARS_PATH
+ *   env: PORT (gateway, default 8787), ORIGIN_PORT (demo origin, default 8788),
+ *        IDP_PORT (local identity provider, default 8789), DEV_VARS_PATH
+ *
+ * Unless the secrets file sets OIDC_ISSUER (a real identity provider), it also
+ * starts the local identity provider (scripts/local-idp.ts) and points the
+ * gateway at it, so people can sign in: their emails and passwords are printed
+ * with the keys (docs/sign-in.md).
  */
 
 const USAGE = `Usage: npm start -- [--persist-to DIR] [--dev-vars PATH]
 
 Starts the gateway (wrangler dev) on 127.0.0.1:$PORT (default 8787) in front of a
-demo ATS origin on 127.0.0.1:$ORIGIN_PORT (default 8788), and prints two demo keys.
+demo ATS origin on 127.0.0.1:$ORIGIN_PORT (default 8788), and a local identity
+provider on 127.0.0.1:$IDP_PORT (default 8789) unless the secrets file sets
+OIDC_ISSUER; prints two demo keys and the demo people's sign-in.
 
   --persist-to DIR   local D1/KV state directory (default .wrangler/state)
   --dev-vars PATH    secrets file to use and create if missing (default .dev.vars;
@@ -53,6 +63,7 @@ class UsageError extends Error {}
 interface Options {
   port: number;
   originPort: number;
+  idpPort: number;
   persistTo: string | undefined;
   devVarsPath: string;
 }
@@ -80,8 +91,10 @@ function parseArgs(argv: readonly string[]): Options | "help" {
   }
   const port = parsePort("PORT", process.env.PORT, 8787);
   const originPort = parsePort("ORIGIN_PORT", process.env.ORIGIN_PORT, 8788);
+  const idpPort = parsePort("IDP_PORT", process.env.IDP_PORT, 8789);
   if (port === originPort) throw new UsageError(`PORT and ORIGIN_PORT must differ (both are ${port})`);
-  return { port, originPort, persistTo, devVarsPath: resolveDevVars(devVars) };
+  if (idpPort === port || idpPort === originPort) throw new UsageError(`IDP_PORT must differ from PORT and ORIGIN_PORT (${idpPort})`);
+  return { port, originPort, idpPort, persistTo, devVarsPath: resolveDevVars(devVars) };
 }
 
 /** Null when 127.0.0.1:port can be bound right now, else the error code (EADDRINUSE, EACCES, …). */
@@ -154,14 +167,16 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const { port, originPort, devVarsPath } = options;
+  const { port, originPort, idpPort, devVarsPath } = options;
   const persistTo = resolvePersistTo(options.persistTo);
 
   let origin: DemoOrigin | null = null;
+  let idp: LocalIdp | null = null;
   let stopping = false;
 
   const finish = async (code: number): Promise<never> => {
     await origin?.close().catch(() => {});
+    await idp?.close().catch(() => {});
     process.exit(code);
   };
   const fail = async (message: string, code = 1): Promise<never> => {
@@ -210,6 +225,10 @@ async function main(): Promise<void> {
   if (gatewayBusy) problems.push(portProblem(port, gatewayBusy, "PORT", "the gateway (wrangler dev)"));
   const originBusy = await probePort(originPort);
   if (originBusy) problems.push(portProblem(originPort, originBusy, "ORIGIN_PORT", "the demo origin"));
+  // A real identity provider configured in the secrets file replaces the local one.
+  const withLocalIdp = !devVars.vars.OIDC_ISSUER;
+  const idpBusy = withLocalIdp ? await probePort(idpPort) : null;
+  if (idpBusy) problems.push(portProblem(idpPort, idpBusy, "IDP_PORT", "the local identity provider"));
   if (problems.length > 0) return fail(problems.join("\n"));
 
   // 3. The demo origin holds its port from now on.
@@ -218,6 +237,17 @@ async function main(): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? String(err);
     return fail(portProblem(originPort, code, "ORIGIN_PORT", "the demo origin"));
+  }
+
+  // 3b. The local identity provider, for the gateway's origin.
+  const gatewayUrl = `http://127.0.0.1:${port}`;
+  if (withLocalIdp) {
+    try {
+      idp = await startLocalIdp({ port: idpPort, gatewayOrigins: [gatewayUrl] });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      return fail(portProblem(idpPort, code, "IDP_PORT", "the local identity provider"));
+    }
   }
 
   // 4. Local D1 migrations.
@@ -261,6 +291,8 @@ async function main(): Promise<void> {
     "--persist-to",
     persistTo,
   ];
+  // Sessions are signed with a fresh secret per run: the local identity provider forgets everything on exit too.
+  if (idp) for (const [name, value] of Object.entries(gatewayVars(idp, randomHashSecret()))) args.push("--var", `${name}:${value}`);
   // wrangler dev reads .dev.vars beside wrangler.toml by itself; any other file goes through --env-file.
   if (devVarsPath !== DEFAULT_DEV_VARS) args.push("--env-file", devVarsPath);
   const child = spawn(process.execPath, args, {
@@ -280,7 +312,6 @@ async function main(): Promise<void> {
   });
 
   // 7. Wait until both answer.
-  const gatewayUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (stopping || !isRunning(child)) return;
@@ -309,8 +340,19 @@ async function main(): Promise<void> {
       "",
       `demo-admin holds "*"; demo-read holds "candidates:read" only (organization "${DEMO_ORG}"). Stop with Ctrl+C.`,
       "",
+      ...signInLines(idp, gatewayUrl),
     ].join("\n"),
   );
+}
+
+/** How to sign in as a person: the local identity provider's demo people, or the configured provider. */
+function signInLines(idp: LocalIdp | null, gatewayUrl: string): string[] {
+  if (!idp) return [`Sign in at ${gatewayUrl}/settings/api-keys with the identity provider OIDC_ISSUER names.`, ""];
+  return [
+    `Sign in at ${gatewayUrl}/settings/api-keys through the local identity provider (${idp.issuer}):`,
+    ...idp.people.map((p) => `DEMO_PERSON=${p.email} ${p.password} (${p.roles.join(", ")} of organization "${p.org_id}")`),
+    "",
+  ];
 }
 
 main().catch((err: unknown) => {

@@ -1,13 +1,16 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { keysApi } from "./api/keys-api.ts";
+import { SESSION_PATH, sessionApi } from "./api/session-api.ts";
 import { REPORT_PATH, reportHandler } from "./api/secret-scanning.ts";
-import { documentGatewayRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } from "./api/openapi.ts";
+import { documentGatewayRoutes, documentSignInRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } from "./api/openapi.ts";
 import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
 import type { AdmittedState, AppEnv } from "./gateway/context.ts";
 import type { GatewayHandler } from "./gateway/pipeline.ts";
 import { JWKS_PATH, jwksHandler } from "./api/jwks.ts";
 import { SCRIPT_PATH, SETTINGS_PATH, settingsPage, settingsScript, settingsStyle, STYLE_PATH } from "./settings/serve.ts";
+import { CALLBACK_PATH, LOGIN_PATH, LOGOUT_PATH } from "./people/sign-in.ts";
+import { callbackHandler, loginHandler, logoutHandler } from "./settings/sign-in.ts";
 
 /**
  * The gateway's own endpoints. The pipeline (gateway/pipeline.ts) has already
@@ -36,8 +39,10 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
 
   app.get("/healthz", (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));
   app.route("/api/v1/api-keys", keysApi());
+  app.route(SESSION_PATH, sessionApi());
   app.post(REPORT_PATH, reportHandler);
   documentGatewayRoutes(app.openAPIRegistry);
+  documentSignInRoutes(app.openAPIRegistry);
   app.get(OPENAPI_PATH, openApiHandler(() => app.getOpenAPI31Document(OPENAPI_CONFIG)));
   app.get(JWKS_PATH, jwksHandler);
 
@@ -45,6 +50,10 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
   app.get(SETTINGS_PATH, settingsPage);
   app.get(SCRIPT_PATH, settingsScript);
   app.get(STYLE_PATH, settingsStyle);
+  // Signing people in (src/people/): 404 without OIDC_ISSUER.
+  app.get(LOGIN_PATH, loginHandler);
+  app.get(CALLBACK_PATH, callbackHandler);
+  app.post(LOGOUT_PATH, logoutHandler);
 
   // The route table knew the route but no handler serves it: still an envelope, never a plain-text 404.
   app.notFound(() => {

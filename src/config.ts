@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { OrgRateLimitsSetting, RateLimitSetting } from "./limits/policy.ts";
 import { isP256PublicKeyPem } from "./crypto/pem.ts";
+import { ALL_SCOPES } from "./auth/scopes.ts";
 
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 const int = (min: number, max: number) =>
@@ -10,17 +11,19 @@ const int = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+/** An http(s) URL with no query, fragment or credentials. */
+const plainUrl = (message: string) =>
+  z.url({ protocol: /^https?$/ }).refine((s) => {
+    const u = new URL(s);
+    return !u.search && !u.hash && !u.username && !u.password;
+  }, message);
+
 /**
  * A plain http(s) URL with no query, fragment or credentials; a path prefix is
  * allowed. Kept in the URL parser's own spelling (lower-case host, no default
  * port), so that base + validated path re-parses to exactly itself.
  */
-const originUrl = z
-  .url({ protocol: /^https?$/ })
-  .refine((s) => {
-    const u = new URL(s);
-    return !u.search && !u.hash && !u.username && !u.password;
-  }, "must be http(s)://host[:port][/prefix] without query, fragment or credentials")
+const originUrl = plainUrl("must be http(s)://host[:port][/prefix] without query, fragment or credentials")
   .transform((s) => {
     const u = new URL(s);
     return (u.origin + u.pathname).replace(/\/+$/, "");
@@ -172,6 +175,77 @@ export const IdentityConfigSchema = z.object({
 
 export type IdentityConfig = z.output<typeof IdentityConfigSchema>;
 
+/** What .dev.vars.example and the docs show in place of a real secret: refused, so it cannot be deployed by mistake. */
+const PLACEHOLDER = /replace|change-?me|placeholder|example|REPLACE-ME/i;
+const notPlaceholder = (s: string) => !PLACEHOLDER.test(s);
+
+/** Loopback hosts, where an http issuer is allowed (the local IdP of scripts/local-idp.ts). */
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** An OpenID Provider's issuer identifier: https, or http on loopback only; no query or fragment. */
+const issuerUrl = plainUrl("must be an issuer URL without query, fragment or credentials")
+  .refine((s) => {
+    const u = new URL(s);
+    return u.protocol === "https:" || LOOPBACK_HOSTS.has(u.hostname);
+  }, "must be https (http only on localhost / 127.0.0.1)");
+
+const claimName = z.string().min(1).max(256);
+
+/** `{"<role>": ["<scope>", …]}`: every scope from the catalog (src/auth/scopes.ts). */
+const roleScopes = z
+  .string()
+  .transform(parseJson("must be a JSON object of role → array of scopes"))
+  .pipe(
+    z.record(
+      z.string().min(1).max(256),
+      z.array(z.string().refine((s) => ALL_SCOPES.has(s), "unknown scope")).min(1, "a role must map to at least one scope"),
+    ),
+  );
+
+export const DEFAULT_ROLE_SCOPES = { admin: ["api_keys:read", "api_keys:write"], viewer: ["api_keys:read"] };
+
+/**
+ * Signing people in with OpenID Connect (docs/sign-in.md). Apart from
+ * ConfigSchema because it is optional as a whole: without OIDC_ISSUER none of
+ * it applies, and the key command line never needs it.
+ */
+export const OidcConfigSchema = z
+  .object({
+    OIDC_ISSUER: issuerUrl,
+    OIDC_CLIENT_ID: z.string({ error: "is required with OIDC_ISSUER" }).min(1).max(256),
+    OIDC_CLIENT_SECRET: z
+      .string({ error: "is required with OIDC_ISSUER" })
+      .min(1)
+      .refine(notPlaceholder, "is still the placeholder: set the client secret the identity provider issued"),
+    /** How the gateway authenticates at the token endpoint (RFC 6749 §2.3.1's default is basic). */
+    OIDC_TOKEN_AUTH_METHOD: z.enum(["client_secret_basic", "client_secret_post"]).default("client_secret_basic"),
+    SESSION_SECRET: secret.refine(notPlaceholder, "is still the placeholder: set at least 32 random bytes"),
+    OIDC_ORG_CLAIM: claimName.default("org_id"),
+    OIDC_ROLES_CLAIM: claimName.default("roles"),
+    OIDC_ROLE_SCOPES: roleScopes.default(() => DEFAULT_ROLE_SCOPES),
+    /** The `aud` bearer access tokens must carry; absent: the client id. */
+    OIDC_AUDIENCE: z.string().min(1).max(256).optional(),
+    OIDC_DISPLAY_NAME: z.string().min(1).max(64).default("your account"),
+    /** Asked for at sign-in; offline_access is how most providers hand out a refresh token. */
+    OIDC_SCOPES: z
+      .string()
+      .regex(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, "must be space-separated scope tokens")
+      .refine((s) => s.split(" ").includes("openid"), "must include openid")
+      .default("openid email profile offline_access"),
+    // How often a session goes back to the provider with its refresh token: a person disabled there loses
+    // access within this interval (src/people/session.ts). The session ends SESSION_LIFETIME_S after sign-in.
+    SESSION_REFRESH_INTERVAL_S: int(1, 86_400).default(300),
+    SESSION_LIFETIME_S: int(60, 30 * 86_400).default(8 * 3600),
+  })
+  .superRefine((c, ctx) => {
+    if (c.SESSION_LIFETIME_S < c.SESSION_REFRESH_INTERVAL_S) {
+      ctx.addIssue({ code: "custom", path: ["SESSION_LIFETIME_S"], message: "must be at least SESSION_REFRESH_INTERVAL_S" });
+    }
+  })
+  .transform((c) => ({ ...c, OIDC_AUDIENCE: c.OIDC_AUDIENCE ?? c.OIDC_CLIENT_ID }));
+
+export type OidcConfig = z.output<typeof OidcConfigSchema>;
+
 export class ConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -188,9 +262,20 @@ export function parseIdentityConfig(env: object): IdentityConfig {
   return parseWith(IdentityConfigSchema, env);
 }
 
-function parseWith<S extends z.ZodObject>(schema: S, env: object): z.output<S> {
+/**
+ * The sign-in settings, or null when OIDC_ISSUER is unset: then the settings
+ * page and the management API take API keys only, exactly as without them.
+ */
+export function parseOidcConfig(env: object): OidcConfig | null {
+  const issuer = (env as Readonly<Record<string, unknown>>).OIDC_ISSUER;
+  if (issuer === undefined || issuer === "") return null;
+  return parseWith(OidcConfigSchema, env, Object.keys(OidcConfigSchema.in.shape));
+}
+
+function parseWith<S extends z.ZodType>(schema: S, env: object, names?: readonly string[]): z.output<S> {
   const source = env as Readonly<Record<string, unknown>>;
-  const input = Object.fromEntries(Object.keys(schema.shape).map((k) => [k, source[k]]));
+  const keys = names ?? (schema instanceof z.ZodObject ? Object.keys(schema.shape) : []);
+  const input = Object.fromEntries(keys.map((k) => [k, source[k]]));
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join(".") || "config"} ${i.message}`);

@@ -10,8 +10,10 @@ import { createKey, revokeKey, rotateKey, type KeyStore } from "../management/li
 import { toKeyObject } from "../management/object.ts";
 import { modeEnabled, TEST_MODE_DISABLED } from "../proxy/upstream.ts";
 import { findKeyInOrg, listEvents, listKeysInOrg, renameKey, scopesOf, type KeyRow } from "../storage/records.ts";
+import { callerOf } from "./caller.ts";
 import { invalidRequest } from "./validation.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { KEY_SECURITY, PEOPLE_SECURITY, registerSecuritySchemes } from "./security.ts";
 import {
   CreatedKeySchema,
   CreateKeyBody,
@@ -46,7 +48,8 @@ const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
 });
 const route = <R extends RouteConfig>(r: R) => createRoute({ ...r, responses: { ...ERROR_RESPONSES, ...r.responses } });
 
-const security = [{ bearer: [] }];
+/** A key, a person's access token, or the settings page's session cookie (src/api/security.ts). */
+const security = PEOPLE_SECURITY;
 
 const routes = {
   create: route({
@@ -70,8 +73,8 @@ const routes = {
   self: route({
     method: "get",
     path: "/self",
-    summary: "The calling key (needs no scope)",
-    security,
+    summary: "The calling key (needs no scope; API keys only)",
+    security: KEY_SECURITY,
     responses: { 200: json(KeyObjectSchema, "The calling key") },
   }),
   show: route({
@@ -145,11 +148,13 @@ export async function storeFor(c: Ctx): Promise<KeyStore> {
   };
 }
 
-/** The calling key: every management route requires one (the route table says so). */
-function caller(c: Ctx) {
-  const auth = c.get("state").auth;
-  if (!auth) throw new GatewayError("internal_error", "A management route was reached without a key");
-  return auth.key;
+const caller = callerOf;
+
+/** GET /self is for keys only (the route table admits no person there). */
+function callingKeyId(c: Ctx): string {
+  const id = caller(c).keyId;
+  if (id === null) throw new GatewayError("internal_error", "GET /self was reached without a key");
+  return id;
 }
 
 /** Another organization's key, or no key at all, is the same 404 (DESIGN §8). */
@@ -195,7 +200,7 @@ export function keysApi() {
   api.openapi(routes.create, async (c) => {
     const input = c.req.valid("json");
     // A test key's default is its own mode: whatever it creates stays in test.
-    const mode = input.mode ?? caller(c).mode;
+    const mode = input.mode ?? caller(c).mode ?? "live";
     refuseModeBeyond(c, mode, "create");
     refuseBeyond(c, input.scopes, "create");
     if (!modeEnabled(mode, c.get("state").runtime.config)) throw new GatewayError("invalid_request", `${TEST_MODE_DISABLED}: mode "test" is unavailable`);
@@ -208,7 +213,7 @@ export function keysApi() {
       name: input.name,
       scopes: input.scopes,
       expiresAt: input.expires_at ? new Date(input.expires_at).toISOString() : null,
-      actor: caller(c).id,
+      actor: caller(c).actor,
       rateLimit: input.rate_limit ?? null,
       monthlyQuota: input.monthly_quota ?? null,
       allowedCidrs: canonicalAllowlist(input.allowed_cidrs),
@@ -230,7 +235,7 @@ export function keysApi() {
     });
   });
 
-  api.openapi(routes.self, async (c) => ok(c, toKeyObject(await keyInOrg(c, caller(c).id), Date.now())));
+  api.openapi(routes.self, async (c) => ok(c, toKeyObject(await keyInOrg(c, callingKeyId(c)), Date.now())));
 
   api.openapi(routes.show, async (c) => ok(c, toKeyObject(await keyInOrg(c, c.req.valid("param").id), Date.now())));
 
@@ -239,14 +244,14 @@ export function keysApi() {
     const { name } = c.req.valid("json");
     refuseModeBeyond(c, row.mode, "rename");
     const now = new Date();
-    await renameKey(c.env.DB, row, name, caller(c).id, now.toISOString());
+    await renameKey(c.env.DB, row, name, caller(c).actor, now.toISOString());
     return ok(c, toKeyObject({ ...row, name }, now.getTime()));
   });
 
   api.openapi(routes.revoke, async (c) => {
     const row = await keyInOrg(c, c.req.valid("param").id);
     refuseModeBeyond(c, row.mode, "revoke");
-    return ok(c, await revokeKey(await storeFor(c), row, caller(c).id));
+    return ok(c, await revokeKey(await storeFor(c), row, caller(c).actor));
   });
 
   api.openapi(routes.rotate, async (c) => {
@@ -255,7 +260,7 @@ export function keysApi() {
     const grace = (c.req.valid("json") as { grace_seconds?: number }).grace_seconds ?? 0;
     refuseModeBeyond(c, row.mode, "rotate");
     refuseBeyond(c, scopesOf(row), "rotate");
-    return ok(c, await rotateKey(await storeFor(c), row, grace, caller(c).id), 201);
+    return ok(c, await rotateKey(await storeFor(c), row, grace, caller(c).actor), 201);
   });
 
   api.openapi(routes.events, async (c) => {
@@ -277,10 +282,6 @@ export function keysApi() {
     });
   });
 
-  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-    type: "http",
-    scheme: "bearer",
-    description: "An API key: Authorization: Bearer pk_live_… (or pk_test_… for a test-mode key)",
-  });
+  registerSecuritySchemes(api.openAPIRegistry);
   return api;
 }

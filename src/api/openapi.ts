@@ -114,6 +114,43 @@ export function documentGatewayRoutes(registry: Registry): void {
   });
 }
 
+/** The sign-in routes (src/settings/sign-in.ts), present only with OIDC_ISSUER set (404 otherwise). */
+export function documentSignInRoutes(registry: Registry): void {
+  const error = { description: "Error envelope", content: { "application/json": { schema: ErrorEnvelopeSchema } } };
+  const found = (description: string) => ({ description, headers: { location: { schema: { type: "string" as const } } } });
+  registry.registerPath({
+    method: "get",
+    path: "/settings/login",
+    summary: "Sign in with the identity provider: 302 to its authorization endpoint (code flow, PKCE S256, state, nonce)",
+    description: "Sets a short-lived sealed sign-in cookie (`__Host-gw_signin`, `gw_signin` on plain http) holding the state, nonce and PKCE verifier. 404 without OIDC_ISSUER.",
+    security: [],
+    responses: { 302: found("To the identity provider"), 404: error, 503: error },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/settings/callback",
+    summary: "The redirect URI: checks state, exchanges the code, verifies the ID token, sets the session cookie, 302 to /settings/api-keys",
+    description: "A state or nonce mismatch, a missing or expired sign-in cookie or a token that does not verify is 400; an account without the organization claim or a mapped role is 403. Either way no session is set.",
+    security: [],
+    responses: { 302: found("To the settings page, signed in"), 400: error, 403: error, 404: error, 503: error },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/settings/logout",
+    summary: "Sign out: clears the session cookie, revokes its refresh token, and names the provider's logout URL",
+    description: "Same-origin only (Origin or Sec-Fetch-Site). `end_session_url` is the provider's end_session_endpoint for the page to visit, or null.",
+    security: [],
+    responses: {
+      200: {
+        description: "Signed out",
+        content: { "application/json": { schema: success(z.object({ end_session_url: z.string().nullable() })) } },
+      },
+      403: error,
+      404: error,
+    },
+  });
+}
+
 /** Serves the document, generated on first request and kept for the isolate's life. */
 export function openApiHandler(generate: () => unknown) {
   let body: string | null = null;

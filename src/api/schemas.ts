@@ -149,6 +149,17 @@ export const KeyIdParam = z.object({
   id: z.string().openapi({ param: { name: "id", in: "path" }, example: "key_0123456789ABCDEFabcd" }),
 });
 
+/** A person as an actor (src/storage/actors.ts): who signed in through the identity provider. */
+export const UserActorSchema = z
+  .object({
+    type: z.literal("user"),
+    id: z.string().openapi({ description: "The identity provider's subject (sub)" }),
+    email: z.string().nullable(),
+  })
+  .openapi("UserActor");
+
+const ActorSchema = z.union([z.string(), UserActorSchema]);
+
 export const KeyObjectSchema = z
   .object({
     id: z.string().regex(KEY_ID_PATTERN),
@@ -158,7 +169,7 @@ export const KeyObjectSchema = z
     scopes: z.array(z.string()),
     state: z.enum(["active", "expired", "revoked"]),
     created_at: z.string(),
-    created_by: z.string().openapi({ description: 'The key id that created it, or "cli"' }),
+    created_by: ActorSchema.openapi({ description: 'The key id that created it, "cli", or the person who did (signed in through the identity provider)' }),
     last_used_at: z.string().nullable(),
     expires_at: z.string().nullable(),
     revoked_at: z.string().nullable().openapi({ description: "In the future while a rotation grace period runs" }),
@@ -180,7 +191,7 @@ export const CreatedKeySchema = KeyObjectSchema.extend({
 export const EventSchema = z
   .object({
     type: z.enum(["created", "renamed", "rotated", "revoked", "revoked_leaked"]),
-    actor: z.string().openapi({ description: 'The acting key id, "cli", or "secret-scanning" for a leaked-key report' }),
+    actor: ActorSchema.openapi({ description: 'The acting key id, "cli", "secret-scanning" for a leaked-key report, or the person who acted' }),
     at: z.string(),
     url: z.string().nullable().openapi({ description: "revoked_leaked: where the key was found; null otherwise" }),
   })

@@ -1,4 +1,5 @@
 import type { Authenticated } from "../auth/authenticate.ts";
+import type { PersonAuth } from "../people/authenticate.ts";
 import type { Tier } from "../auth/lookup.ts";
 import type { AuthRecord } from "../storage/records.ts";
 import type { Bindings } from "../env.ts";
@@ -16,6 +17,8 @@ export interface RequestState {
   route?: Route;
   routePattern?: string;
   auth?: Authenticated;
+  /** A person, on a `key_or_person` route with sign-in configured (never on a proxied route). */
+  person?: PersonAuth;
   /** The key the request was made with once identified, valid or not: what usage is counted against. */
   identified?: AuthRecord;
   cacheTier: Tier | null;
@@ -27,7 +30,7 @@ export interface RequestState {
 /** A request the pipeline admitted to one of the gateway's own endpoints. */
 export interface AdmittedState extends RequestState {
   runtime: Runtime;
-  /** Absent only on public routes (healthz, settings page, OpenAPI). */
+  /** Absent on public routes (healthz, settings page, OpenAPI) and when a person is the caller. */
   auth?: Authenticated;
 }
 

@@ -14,6 +14,7 @@ import { upstreamFor } from "../proxy/upstream.ts";
 import { checkRequestHeaders } from "../request/header-checks.ts";
 import { validateRequestLine } from "../request/line.ts";
 import { touchLastUsed, type AuthRecord } from "../storage/records.ts";
+import { authenticatePerson } from "../people/authenticate.ts";
 import { statusClass } from "../usage/classes.ts";
 import type { AdmittedState, RequestState } from "./context.ts";
 import { requestIdFrom } from "./request-id.ts";
@@ -47,6 +48,9 @@ export async function handleRequest(
   }
   // Every response to a limited key, proxied or the gateway's own, says where its limits stand.
   if (state.limitHeaders) for (const [name, value] of state.limitHeaders) res.headers.set(name, value);
+  // A person's session renewed on the way in (src/people/session.ts) goes back with any answer, a refusal
+  // included: the provider may have rotated the refresh token, and the old cookie's would no longer work.
+  if (state.person?.setCookie) res.headers.append("set-cookie", state.person.setCookie);
   if (state.identified) countUsage(env, ctx, state.identified, state.routePattern ?? "", res.status);
   logRequest(request.method, state, res.status);
   return res;
@@ -100,7 +104,17 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
 
   // CF-Connecting-IP, never X-Forwarded-For (client-written): see client-ip.ts.
   const client = clientAddress(request.headers.get("cf-connecting-ip"));
-  if (route.access === "key") {
+  // Management routes only (the route table never lets a person reach a proxied route).
+  if (route.access === "key_or_person" && rt.people !== null) {
+    const person = await authenticatePerson(rt.people, request, Date.now());
+    if (person !== null) {
+      state.person = person;
+      const missing = missingScopes(person.person.scopes, route.scopes);
+      if (missing.length > 0) throw insufficientScope(missing);
+      return Object.assign(state, { runtime: rt });
+    }
+  }
+  if (route.access !== "public") {
     const now = Date.now();
     const stores = { db: env.DB, kv: env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
     const auth = await authenticate(rt, stores, request.headers.get("authorization"), { limiterKey: client.limiterKey, shared: rt.sharedFailures }, now);

@@ -1,5 +1,6 @@
-import { ConfigError, parseConfig, parseIdentityConfig, type Config, type IdentityConfig } from "../config.ts";
+import { ConfigError, parseConfig, parseIdentityConfig, parseOidcConfig, type Config, type IdentityConfig } from "../config.ts";
 import type { AuthContext } from "../auth/context.ts";
+import { peopleFor, type People } from "../people/people.ts";
 import { FailureLimiter } from "../auth/failure-limiter.ts";
 import { sharedCounterOf, type SharedFailureCounter } from "../auth/shared-limit.ts";
 import { RevocationFeed, revocationRetentionMs } from "../auth/revocation-feed.ts";
@@ -39,6 +40,8 @@ export interface Runtime extends AuthContext {
   identity: Promise<IdentitySigner | GatewayError>;
   /** X-Gateway-Identity per key, reused for half its lifetime (or per request: IDENTITY_BIND_REQUEST). */
   identityTokens: IdentityTokens;
+  /** Signing people in (OIDC_*); null without OIDC_ISSUER. Only `key_or_person` routes touch it. */
+  people: People | null;
 }
 
 /** A re-hash that failed is tried again by the key's next request after this long. */
@@ -105,6 +108,7 @@ function build(env: Bindings): Runtime {
     usage: usageStoreFor(config, env),
     identity: signerFor(identityConfig),
     identityTokens,
+    people: peopleFor(parseOidcConfig(env)),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { RateLimit } from "../limits/policy.ts";
+import { actorColumns, type Actor } from "../storage/actors.ts";
 import type { KeyRow } from "../storage/records.ts";
 import { displayKey, generateKey, type KeyMode } from "../keys/format.ts";
 import { hashKey } from "../keys/hash.ts";
@@ -9,7 +10,7 @@ export interface NewKey {
   name: string;
   scopes: readonly string[];
   expiresAt: string | null;
-  actor: string;
+  actor: Actor;
   rotatedFrom?: string | null;
   rateLimit?: RateLimit | null;
   monthlyQuota?: number | null;
@@ -33,6 +34,7 @@ export async function mintKey(
 ): Promise<{ row: KeyRow; plaintext: string }> {
   const mode = input.mode ?? "live";
   const plaintext = generateKey(mode);
+  const creator = actorColumns(input.actor);
   const row: KeyRow = {
     id: generateKeyId(),
     organization_id: input.organizationId,
@@ -41,7 +43,8 @@ export async function mintKey(
     display: displayKey(plaintext),
     scopes: JSON.stringify(input.scopes),
     created_at: now.toISOString(),
-    created_by: input.actor,
+    created_by: creator.text,
+    created_by_user: creator.user,
     expires_at: input.expiresAt,
     revoked_at: null,
     last_used_at: null,

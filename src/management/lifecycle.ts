@@ -1,5 +1,6 @@
 import type { KeyValueStore, SqlDatabase } from "../storage/ports.ts";
 import { writeCachedRecord } from "../storage/kv-cache.ts";
+import type { Actor } from "../storage/actors.ts";
 import {
   findKeyInOrg,
   insertKey,
@@ -70,7 +71,7 @@ async function propagate(store: KeyStore, org: string, id: string): Promise<KeyR
 export async function revokeKey(
   store: KeyStore,
   row: KeyRow,
-  actor: string,
+  actor: Actor,
   reason: RevocationReason = { type: "revoked" },
 ): Promise<KeyObject> {
   const now = store.now();
@@ -83,7 +84,7 @@ export async function revokeKey(
  * A successor with the same name, scopes, expiry, limits and meter; the old key ends now or
  * after `graceSeconds`. A revoked, rotated or expired key cannot be rotated.
  */
-export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: number, actor: string): Promise<CreatedKey> {
+export async function rotateKey(store: KeyStore, old: KeyRow, graceSeconds: number, actor: Actor): Promise<CreatedKey> {
   const now = store.now();
   if (old.revoked_at !== null) throw new GatewayError("invalid_request", "This key was already revoked or rotated");
   if (keyState(old, now.getTime()) === "expired") {

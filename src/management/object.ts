@@ -1,4 +1,5 @@
 import type { RateLimit } from "../limits/policy.ts";
+import { actorFromColumns, type Actor } from "../storage/actors.ts";
 import { allowedCidrsOf, rateLimitOf, scopesOf, type KeyRow } from "../storage/records.ts";
 import type { KeyMode } from "../keys/format.ts";
 import { keyState, type KeyState } from "../keys/key-state.ts";
@@ -12,7 +13,8 @@ export interface KeyObject {
   scopes: string[];
   state: KeyState;
   created_at: string;
-  created_by: string;
+  /** The key id that created it, "cli", or the person (docs/sign-in.md). */
+  created_by: Actor;
   last_used_at: string | null;
   expires_at: string | null;
   revoked_at: string | null;
@@ -34,7 +36,7 @@ export function toKeyObject(row: KeyRow, nowMs: number): KeyObject {
     scopes: scopesOf(row),
     state: keyState(row, nowMs),
     created_at: row.created_at,
-    created_by: row.created_by,
+    created_by: actorFromColumns(row.created_by, row.created_by_user),
     last_used_at: row.last_used_at,
     expires_at: row.expires_at,
     revoked_at: row.revoked_at,

@@ -2,6 +2,8 @@ import { MAX_ALLOWED_CIDRS } from "../auth/cidr.ts";
 import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../limits/policy.ts";
 import { legacyChoices, resourceGroups, type ScopeChoice } from "./catalog.ts";
 import { KEY_COLUMNS, scopeInputId, USAGE_CHART } from "./shared/markup.ts";
+import { keySignInHeading, personSignInBlock, type PersonSignIn } from "./person-markup.ts";
+import { escapeHtml } from "./escape.ts";
 
 /**
  * The settings page's HTML. Static except for the scope catalog, rendered
@@ -10,8 +12,7 @@ import { KEY_COLUMNS, scopeInputId, USAGE_CHART } from "./shared/markup.ts";
  * works under `script-src 'self'; style-src 'self'`.
  */
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+export { escapeHtml };
 
 const id = scopeInputId;
 const n = (x: number): string => x.toLocaleString("en-US");
@@ -58,7 +59,8 @@ function keyColumnHeaders(): string {
   ).join("");
 }
 
-export function renderPage(assets: { script: string; style: string }): string {
+/** `signIn`: people sign in too (OIDC_ISSUER set): src/settings/person-markup.ts. */
+export function renderPage(assets: { script: string; style: string }, signIn: PersonSignIn | null = null): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -88,7 +90,8 @@ export function renderPage(assets: { script: string; style: string }): string {
 <p id="status" class="visually-hidden" role="status" aria-live="polite"></p>
 
 <section id="signin-view" class="card" aria-labelledby="signin-title" hidden>
-<h2 id="signin-title">Sign in with an API key</h2>
+${signIn ? personSignInBlock(signIn) : ""}
+${keySignInHeading(signIn)}
 <p>Paste a key that holds <code>api_keys:read</code> to see your organization's keys, and <code>api_keys:write</code> to generate, rename, rotate or revoke them (<code>*</code> holds both).</p>
 <p class="hint">The key stays in this browser tab only (session storage): it is never put in a cookie or the address bar, and it is forgotten when you close the tab or sign out.</p>
 <form id="signin-form" novalidate>

@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import type { AppEnv } from "../gateway/context.ts";
 import { SCRIPT, STYLE } from "./generated/assets.js";
 import { renderPage } from "./page.ts";
+import { hasSessionCookie } from "../people/session.ts";
+import type { PersonSignIn } from "./person-markup.ts";
 
 /**
  * The settings page (DESIGN §8): one HTML page, one script, one stylesheet,
@@ -64,19 +66,25 @@ function served(body: string, type: string): Served {
   return { body, type, version, etag: `"${version}"` };
 }
 
-// Built on first use, then kept for the isolate's life.
-let built: { page: Served; script: Served; style: Served } | null = null;
+// Built on first use, then kept for the isolate's life: one page per sign-in variant (none without OIDC_ISSUER).
+let built: { script: Served; style: Served; pages: Map<string, Served> } | null = null;
 
 function assets() {
   if (built) return built;
-  const script = served(SCRIPT, "text/javascript; charset=utf-8");
-  const style = served(STYLE, "text/css; charset=utf-8");
-  const page = served(
-    renderPage({ script: `${SCRIPT_PATH}?v=${script.version}`, style: `${STYLE_PATH}?v=${style.version}` }),
-    "text/html; charset=utf-8",
-  );
-  built = { page, script, style };
+  built = { script: served(SCRIPT, "text/javascript; charset=utf-8"), style: served(STYLE, "text/css; charset=utf-8"), pages: new Map() };
   return built;
+}
+
+function pageFor(signIn: PersonSignIn | null): Served {
+  const { script, style, pages } = assets();
+  const variant = signIn === null ? "" : `${signIn.sessionCookie ? "1" : "0"}${signIn.displayName}`;
+  let page = pages.get(variant);
+  if (!page) {
+    const urls = { script: `${SCRIPT_PATH}?v=${script.version}`, style: `${STYLE_PATH}?v=${style.version}` };
+    page = served(renderPage(urls, signIn), "text/html; charset=utf-8");
+    pages.set(variant, page);
+  }
+  return page;
 }
 
 function notModified(ifNoneMatch: string | undefined, etag: string): boolean {
@@ -102,7 +110,14 @@ function assetCache(c: Context<AppEnv>, item: Served): string {
   return c.req.query("v") === item.version ? VERSIONED_ASSET_CACHE : PAGE_CACHE;
 }
 
-export const settingsPage = (c: Context<AppEnv>) => respond(c, assets().page, PAGE_CACHE);
+export const settingsPage = (c: Context<AppEnv>) => {
+  const people = c.get("state").runtime.people;
+  if (people === null) return respond(c, pageFor(null), PAGE_CACHE);
+  const signIn = { displayName: people.config.OIDC_DISPLAY_NAME, sessionCookie: hasSessionCookie(c.req.raw) };
+  const res = respond(c, pageFor(signIn), PAGE_CACHE);
+  res.headers.set("vary", "cookie");
+  return res;
+};
 export const settingsScript = (c: Context<AppEnv>) => {
   const item = assets().script;
   return respond(c, item, assetCache(c, item));

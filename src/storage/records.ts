@@ -1,6 +1,7 @@
 import type { RateLimit } from "../limits/policy.ts";
 import type { KeyMode } from "../keys/format.ts";
 import type { SqlDatabase } from "./ports.ts";
+import { actorColumns, actorFromColumns, type Actor } from "./actors.ts";
 
 /** A row of `api_keys` (DESIGN §2); `scopes` is a JSON array, times ISO-8601 UTC. */
 export interface KeyRow {
@@ -12,6 +13,8 @@ export interface KeyRow {
   scopes: string;
   created_at: string;
   created_by: string;
+  /** A person's identity as JSON when a person created it (migrations/0006_user_actors.sql), else null. */
+  created_by_user: string | null;
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
@@ -99,6 +102,7 @@ const KEY_COLUMNS = [
   "scopes",
   "created_at",
   "created_by",
+  "created_by_user",
   "expires_at",
   "revoked_at",
   "last_used_at",
@@ -117,7 +121,7 @@ const INSERT_KEY_SQL = `INSERT INTO api_keys (${KEY_COLUMNS.join(", ")}) VALUES 
 export function insertKeyStatements(db: SqlDatabase, row: KeyRow) {
   return [
     db.prepare(INSERT_KEY_SQL).bind(...KEY_COLUMNS.map((c) => row[c])),
-    eventStatement(db, row.id, row.organization_id, "created", row.created_by, row.created_at),
+    eventStatement(db, row.id, row.organization_id, "created", actorFromColumns(row.created_by, row.created_by_user), row.created_at),
   ];
 }
 
@@ -126,13 +130,14 @@ export function eventStatement(
   keyId: string,
   org: string,
   type: EventType,
-  actor: string,
+  actor: Actor,
   at: string,
   url: string | null = null,
 ) {
+  const who = actorColumns(actor);
   return db
-    .prepare("INSERT INTO api_key_events (key_id, organization_id, type, actor, at, url) VALUES (?, ?, ?, ?, ?, ?)")
-    .bind(keyId, org, type, actor, at, url);
+    .prepare("INSERT INTO api_key_events (key_id, organization_id, type, actor, actor_user, at, url) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    .bind(keyId, org, type, who.text, who.user, at, url);
 }
 
 /**
@@ -200,7 +205,7 @@ export async function listKeysInOrg(db: SqlDatabase, org: string, limit: number,
   return results;
 }
 
-export async function renameKey(db: SqlDatabase, row: KeyRow, name: string, actor: string, at: string): Promise<void> {
+export async function renameKey(db: SqlDatabase, row: KeyRow, name: string, actor: Actor, at: string): Promise<void> {
   await db.batch([
     db.prepare("UPDATE api_keys SET name = ? WHERE id = ?").bind(name, row.id),
     eventStatement(db, row.id, row.organization_id, "renamed", actor, at),
@@ -214,7 +219,7 @@ export type RevocationReason = { type: "revoked" } | { type: "revoked_leaked"; u
 export async function revokeKeyRow(
   db: SqlDatabase,
   row: KeyRow,
-  actor: string,
+  actor: Actor,
   at: string,
   reason: RevocationReason = { type: "revoked" },
 ): Promise<void> {
@@ -232,7 +237,7 @@ export async function rotateKeyRow(db: SqlDatabase, old: KeyRow, successor: KeyR
   await db.batch([
     ...insertKeyStatements(db, successor),
     revokeStatement(db, old.id, oldEndsAt),
-    eventStatement(db, old.id, old.organization_id, "rotated", successor.created_by, successor.created_at),
+    eventStatement(db, old.id, old.organization_id, "rotated", actorFromColumns(successor.created_by, successor.created_by_user), successor.created_at),
     // The end of a grace period is a scheduled revocation: isolates learn of it now.
     ...revocationFeedStatements(db, old.id, successor.created_at),
   ]);
@@ -240,18 +245,26 @@ export async function rotateKeyRow(db: SqlDatabase, old: KeyRow, successor: KeyR
 
 export interface KeyEvent {
   type: EventType;
-  actor: string;
+  actor: Actor;
   at: string;
   /** revoked_leaked: where the secret scanner found the key; null otherwise. */
   url: string | null;
 }
 
+interface EventRow {
+  type: EventType;
+  actor: string;
+  actor_user: string | null;
+  at: string;
+  url: string | null;
+}
+
 export async function listEvents(db: SqlDatabase, keyId: string): Promise<KeyEvent[]> {
   const { results } = await db
-    .prepare("SELECT type, actor, at, url FROM api_key_events WHERE key_id = ? ORDER BY seq")
+    .prepare("SELECT type, actor, actor_user, at, url FROM api_key_events WHERE key_id = ? ORDER BY seq")
     .bind(keyId)
-    .all<KeyEvent>();
-  return results;
+    .all<EventRow>();
+  return results.map((e) => ({ type: e.type, actor: actorFromColumns(e.actor, e.actor_user), at: e.at, url: e.url }));
 }
 
 /** Active keys (not revoked, not expired at `now`) per KEY_HASH_SECRET version. */

@@ -117,6 +117,9 @@ interface Stack {
   baseUrl: string;
   adminKey: string;
   readKey: string;
+  /** The local identity provider (scripts/local-idp.ts) and its demo people, as start.ts printed them. */
+  idpUrl: string;
+  people: { email: string; password: string }[];
   output(): string;
 }
 
@@ -124,7 +127,7 @@ async function startStack(): Promise<Stack> {
   check(existsSync(START_SCRIPT), `scripts/start.ts is missing: the browser test starts the gateway with it`);
   const dir = await mkdtemp(join(tmpdir(), "browser-test-state-"));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const [port, originPort] = await freePorts(2);
+  const [port, originPort, idpPort] = await freePorts(3);
   const child = spawn(
     process.execPath,
     [START_SCRIPT, "--persist-to", join(dir, "state"), "--dev-vars", join(dir, ".dev.vars")],
@@ -133,7 +136,7 @@ async function startStack(): Promise<Stack> {
       // Its own process group, so wrangler dev and workerd are stopped with it.
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PORT: String(port), ORIGIN_PORT: String(originPort), WRANGLER_SEND_METRICS: "false", CI: "1" },
+      env: { ...process.env, PORT: String(port), ORIGIN_PORT: String(originPort), IDP_PORT: String(idpPort), WRANGLER_SEND_METRICS: "false", CI: "1" },
     },
   );
   cleanups.push(() => stopGroup(child));
@@ -144,7 +147,11 @@ async function startStack(): Promise<Stack> {
   for (;;) {
     const admin = /DEMO_ADMIN_KEY=(pk_live_[A-Za-z0-9_-]{48})/.exec(output);
     const read = /DEMO_READ_KEY=(pk_live_[A-Za-z0-9_-]{48})/.exec(output);
-    if (admin && read) return { baseUrl: `http://127.0.0.1:${port}`, adminKey: admin[1]!, readKey: read[1]!, output: () => output };
+    const people = [...output.matchAll(/^DEMO_PERSON=(\S+) (\S+) /gm)].map((m) => ({ email: m[1]!, password: m[2]! }));
+    if (admin && read && people.length > 0) {
+      const idpUrl = `http://127.0.0.1:${idpPort}`;
+      return { baseUrl: `http://127.0.0.1:${port}`, adminKey: admin[1]!, readKey: read[1]!, idpUrl, people, output: () => output };
+    }
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`scripts/start.ts exited (${child.exitCode ?? child.signalCode}) before printing the demo keys:\n${output}`);
     }
@@ -198,7 +205,9 @@ async function scenario(): Promise<void> {
   });
   page.on("request", (req) => {
     const url = req.url();
-    if (!url.startsWith(`${baseUrl}/`) && !url.startsWith("data:")) problems.push(`request off the origin: ${url}`);
+    // The one other origin: the identity provider's sign-in and sign-out pages, reached by navigation.
+    const toIdp = url.startsWith(`${stack.idpUrl}/`) && req.isNavigationRequest();
+    if (!url.startsWith(`${baseUrl}/`) && !url.startsWith("data:") && !toIdp) problems.push(`request off the origin: ${url}`);
   });
   const noProblems = () => check(problems.length === 0, `the page misbehaved:\n  ${problems.join("\n  ")}`);
 
@@ -603,6 +612,64 @@ async function scenario(): Promise<void> {
     await page.keyboard.press("Escape");
     await page.locator("#generate-dialog").waitFor({ state: "hidden" });
     await page.click("#sign-out");
+  });
+
+  const admin = stack.people.find((p) => p.email.startsWith("admin@"));
+  check(admin !== undefined, `start.ts printed no demo admin person:\n${stack.output()}`);
+  await step("sign in through the identity provider's login form as the demo admin", async () => {
+    await page.goto(`${baseUrl}/settings/api-keys`);
+    const link = page.locator("#person-signin-link");
+    await link.waitFor({ state: "visible" });
+    check(((await link.textContent()) ?? "").startsWith("Sign in with "), "no “Sign in with …” button");
+    await link.click();
+    await page.waitForURL(`${stack.idpUrl}/**`);
+    await page.fill("#email", admin.email);
+    await page.fill("#password", "not the password");
+    await page.click("button[type=submit]");
+    await page.locator(".error", { hasText: "Wrong email or password" }).waitFor();
+    await page.fill("#password", admin.password);
+    await screenshot(page, "idp-login-form");
+    await page.click("button[type=submit]");
+    await page.waitForURL(`${baseUrl}/settings/api-keys`);
+    await page.locator("#keys-view").waitFor({ state: "visible" });
+    await page.locator("#session").waitFor({ state: "visible" });
+    check(((await page.textContent("#session-display")) ?? "") === admin.email, "the session does not show the person's email");
+    check(((await page.textContent("#session-org")) ?? "") === "demo", "the session does not show organization demo");
+    const cookie = (await context.cookies()).find((c) => c.name === "gw_session");
+    check(cookie !== undefined && cookie.httpOnly && cookie.sameSite === "Lax", "no HttpOnly SameSite=Lax session cookie");
+    check(!(await page.evaluate<string>("document.cookie")).includes("gw_session"), "the page's script can read the session cookie");
+    check((await page.evaluate<number>("sessionStorage.length")) === 0, "a person's sign-in stored something in sessionStorage");
+    await screenshot(page, "person-signed-in");
+  });
+
+  await step("the person generates a key; its row says who created it", async () => {
+    const personal = `made by a person ${new Date().toISOString().slice(11, 19)}`;
+    await page.click("#generate-open");
+    await page.locator("#generate-dialog").waitFor({ state: "visible" });
+    await page.fill("#generate-name", personal);
+    await page.check("#scope-candidates-read");
+    await page.click("#generate-submit");
+    const shown = page.locator("#revealed-key");
+    await shown.waitFor({ state: "visible" });
+    const key = ((await shown.textContent()) ?? "").trim();
+    check(KEY_PATTERN.test(key), `the dialog shows no key: ${key}`);
+    await page.click("#reveal-done");
+    const row = page.locator("#keys-body tr", { hasText: personal });
+    await row.waitFor();
+    const createdBy = (await row.locator(".created-by").textContent()) ?? "";
+    check(createdBy === `by ${admin.email}`, `the row says “${createdBy}”, not who created it`);
+    const { status } = await gatewayStatus(stack, key);
+    check(status === 200, `the person's new key answered ${status} through the gateway`);
+    await screenshot(page, "person-created-key");
+  });
+
+  await step("sign out: the gateway and the identity provider end the session", async () => {
+    await page.click("#sign-out");
+    await page.waitForURL(`${baseUrl}/settings/api-keys`);
+    await page.locator("#person-signin-link").waitFor({ state: "visible" });
+    check((await context.cookies()).every((c) => c.name !== "gw_session"), "the session cookie survived signing out");
+    check(await page.locator("#keys-view").isHidden(), "the keys are still shown after signing out");
+    await screenshot(page, "person-signed-out");
   });
 
   noProblems();

@@ -103,9 +103,14 @@ describe("GET /openapi.json under wrangler dev", () => {
 
     for (const [method, path] of MANAGEMENT_ROUTES) {
       expect(doc.paths[path]?.[method], `${method.toUpperCase()} ${path}`).toBeDefined();
-      expect(doc.paths[path]![method]!.security).toEqual([{ bearer: [] }]);
+      // A key; for people (docs/sign-in.md) also the provider's access token and the session cookie. GET /self: keys only.
+      expect(doc.paths[path]![method]!.security).toEqual(path.endsWith("/self") ? [{ bearer: [] }] : [{ bearer: [] }, { bearerJwt: [] }, { sessionCookie: [] }]);
     }
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.securitySchemes.bearerJwt).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
+    expect(doc.components.securitySchemes.sessionCookie).toMatchObject({ type: "apiKey", in: "cookie" });
+    expect(doc.paths["/api/v1/session"]?.get).toBeDefined();
+    for (const path of ["/settings/login", "/settings/callback", "/settings/logout"]) expect(doc.paths[path], path).toBeDefined();
   });
 
   it("the validator is not a rubber stamp: it rejects a broken copy", async () => {

@@ -37,6 +37,7 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
   let gatewayPort: number;
   let originPort: number;
   let spare: number[];
+  let idpPort: number;
   let run: Started;
   /** Every start.ts this file launched, for the final clean-up. */
   const launched: Started[] = [];
@@ -49,12 +50,14 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
   beforeAll(async () => {
     developerDevVars = existsSync(DEV_VARS) ? await readFile(DEV_VARS, "utf8") : null;
     tmp = await mkdtemp(join(tmpdir(), "gateway-start-"));
-    const ports = await freePorts(4);
+    const ports = await freePorts(5);
     gatewayPort = ports[0]!;
     originPort = ports[1]!;
-    spare = ports.slice(2);
+    spare = ports.slice(2, 4);
+    // The local identity provider's port (scripts/local-idp.ts), free too, so a developer's `npm start` on 8789 is no obstacle.
+    idpPort = ports[4]!;
     gateway = `http://127.0.0.1:${gatewayPort}`;
-    run = start({ PORT: String(gatewayPort), ORIGIN_PORT: String(originPort) }, stateArgs());
+    run = start({ IDP_PORT: String(idpPort), PORT: String(gatewayPort), ORIGIN_PORT: String(originPort) }, stateArgs());
     launched.push(run);
     curlLine = (await waitForOutput(run, /^curl .*$/m, READY_TIMEOUT_MS))[0];
     adminKey = (await waitForOutput(run, new RegExp(`^DEMO_ADMIN_KEY=(${KEY.source})$`, "m"), 1_000))[1]!;
@@ -76,6 +79,12 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
     }
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }, 30_000);
+
+  it("prints the local identity provider's demo people", () => {
+    expect(run.output()).toContain(`through the local identity provider (http://127.0.0.1:${idpPort})`);
+    expect(run.output()).toMatch(/^DEMO_PERSON=admin@demo\.test \S+ \(admin of organization "demo"\)$/m);
+    expect(run.output()).toMatch(/^DEMO_PERSON=viewer@demo\.test \S+ \(viewer of organization "demo"\)$/m);
+  });
 
   it("prints two distinct keys and a curl line with the read key inlined", () => {
     expect(adminKey).not.toBe(readKey);
@@ -164,7 +173,7 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
   });
 
   it("a busy gateway port makes a second start fail at once with a clear message", async () => {
-    const second = start({ PORT: String(gatewayPort), ORIGIN_PORT: String(spare[0]) }, stateArgs());
+    const second = start({ IDP_PORT: String(idpPort), PORT: String(gatewayPort), ORIGIN_PORT: String(spare[0]) }, stateArgs());
     launched.push(second);
     const { code } = await second.exited;
     expect(code).toBe(1);
@@ -174,7 +183,7 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
   }, 30_000);
 
   it("a busy origin port is named too", async () => {
-    const second = start({ PORT: String(spare[1]), ORIGIN_PORT: String(originPort) }, stateArgs());
+    const second = start({ IDP_PORT: String(idpPort), PORT: String(spare[1]), ORIGIN_PORT: String(originPort) }, stateArgs());
     launched.push(second);
     const { code } = await second.exited;
     expect(code).toBe(1);
@@ -192,7 +201,7 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
 
   it("a restart on the same state revokes the earlier demo keys, even where KV cached them", async () => {
     // The admin key answered above from D1, which cached its record in the local KV.
-    const again = start({ PORT: String(gatewayPort), ORIGIN_PORT: String(originPort) }, stateArgs());
+    const again = start({ IDP_PORT: String(idpPort), PORT: String(gatewayPort), ORIGIN_PORT: String(originPort) }, stateArgs());
     launched.push(again);
     await waitForOutput(again, /^curl .*$/m, READY_TIMEOUT_MS);
     expect(again.output()).toContain('Revoked 2 earlier demo key(s) in organization "demo".');

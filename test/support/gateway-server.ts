@@ -44,6 +44,8 @@ export interface GatewayOptions {
    * several isolates on Cloudflare share D1 and KV); kept on close. Default: a fresh temporary one.
    */
   persistTo?: string;
+  /** The port to listen on (127.0.0.1); default any free one. */
+  port?: number;
 }
 
 export interface TestKey {
@@ -109,7 +111,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     envFiles: [envFile],
     bindings,
     dev: {
-      server: { hostname: "127.0.0.1", port: 0 },
+      server: { hostname: "127.0.0.1", port: opts.port ?? 0 },
       persist: opts.persistTo ?? join(stateDir, "state"),
       inspector: false,
       watch: false,

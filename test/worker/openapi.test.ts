@@ -46,13 +46,16 @@ describe("GET /openapi.json", () => {
     expect((await call("/openapi.json", { method: "POST" })).status).toBe(405);
   });
 
-  it("has every management route with its full path, behind the bearer scheme", async () => {
+  it("has every management route with its full path, behind the bearer scheme (and, for people, the access token and session cookie)", async () => {
     const { doc } = await fetchDocument();
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.components.securitySchemes.bearerJwt).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
+    expect(doc.components.securitySchemes.sessionCookie).toMatchObject({ type: "apiKey", in: "cookie", name: "__Host-gw_session" });
     for (const [method, path] of MANAGEMENT_ROUTES) {
       const op = doc.paths[path]?.[method];
       expect(op, `${method.toUpperCase()} ${path}`).toBeDefined();
-      expect(op!.security).toEqual([{ bearer: [] }]);
+      // GET /self is the calling key's own record: keys only.
+      expect(op!.security).toEqual(path.endsWith("/self") ? [{ bearer: [] }] : [{ bearer: [] }, { bearerJwt: [] }, { sessionCookie: [] }]);
       if (path.includes("{id}")) expect(op!.parameters).toContainEqual(expect.objectContaining({ name: "id", in: "path", required: true }));
     }
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));

@@ -45,17 +45,22 @@ function firstError(envelope: Envelope | null): { code?: unknown; message?: unkn
   return typeof first === "object" && first !== null ? first : null;
 }
 
-/** One call; resolves with the envelope's `data`, or throws an ApiError carrying the envelope's message. */
-async function call<T>(key: string, method: string, path: string, body?: object): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json", authorization: `Bearer ${key}` };
-  const init: RequestInit = { method, headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer", redirect: "error" };
+/**
+ * One call; resolves with the envelope's `data`, or throws an ApiError carrying the envelope's message.
+ * `key` null: a signed-in person's call, authorized by the session cookie (same origin only).
+ */
+export async function call<T>(key: string | null, method: string, path: string, body?: object, base = API_PATH): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  const credentials: RequestCredentials = key === null ? "same-origin" : "omit";
+  const init: RequestInit = { method, headers, cache: "no-store", credentials, referrerPolicy: "no-referrer", redirect: "error" };
   if (body !== undefined) {
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
   let res: Response;
   try {
-    res = await fetch(API_PATH + path, init);
+    res = await fetch(base + path, init);
   } catch {
     throw new ApiError(0, "network", "Could not reach the API. Check your connection and try again.");
   }
@@ -74,8 +79,8 @@ async function call<T>(key: string, method: string, path: string, body?: object)
 
 const one = (id: string) => `/${encodeURIComponent(id)}`;
 
-/** The API as the signed-in key (`currentKey()`), plus `self` for a key not yet signed in with. */
-export function apiClient(currentKey: () => string) {
+/** The API as the signed-in key (`currentKey()`, null for a person), plus `self` for a key not yet signed in with. */
+export function apiClient(currentKey: () => string | null) {
   return {
     self: (key: string) => call<KeyObject>(key, "GET", "/self"),
     list: (limit: number, cursor: string | null) =>

@@ -1,4 +1,5 @@
 import type { KeyObject } from "../../management/object.ts";
+import { actorText } from "../../storage/actors.ts";
 import { KEY_COLUMNS, type KeyColumnId } from "../shared/markup.ts";
 import { byId, el, when, type Child } from "./dom.ts";
 import type { FocusBack } from "./dialogs.ts";
@@ -64,7 +65,10 @@ const CELLS: Record<KeyColumnId, Cell> = {
   display: { className: "", render: (k) => [el("code", { className: "display", text: k.display })] },
   scopes: { className: "", render: (k) => [el("span", { className: "chips" }, k.scopes.map((s) => el("code", { className: "chip", text: s })))] },
   limits: { className: "cell-limits", render: limitsCell },
-  created: { className: "", render: (k) => [when(k.created_at, "")] },
+  created: {
+    className: "",
+    render: (k) => [when(k.created_at, ""), el("span", { className: "created-by hint", text: `by ${actorText(k.created_by)}` })],
+  },
   last_used: { className: "", render: (k) => [when(k.last_used_at, "Never")] },
   expires: { className: "", render: (k) => [when(k.expires_at, "Never")] },
   state: { className: "", render: stateCell },

@@ -9,6 +9,7 @@ import type { KeyTable } from "./key-table.ts";
 import { announce, clearAlert, fieldError } from "./messages.ts";
 import { closeMenu } from "./row-menu.ts";
 import { holdsScope, setSignedIn, signedIn } from "./state.ts";
+import { mayHaveSession, offersPersonSignIn, personSignInError, resumePerson, signOutPerson } from "./person-session.ts";
 
 /**
  * Signing in with a key (checked with GET /self, kept in sessionStorage),
@@ -33,7 +34,7 @@ export function createSession(api: Api, table: KeyTable, hooks: SessionHooks) {
     byId("keys-title").textContent = `Keys of organization ${self.organization_id}`;
   }
 
-  function start(key: string, self: KeyObject): Promise<void> {
+  function start(key: string | null, self: KeyObject): Promise<void> {
     const canWrite = holdsScope(self.scopes, "api_keys:write");
     setSignedIn({ key, self, canWrite });
     renderSession();
@@ -48,7 +49,13 @@ export function createSession(api: Api, table: KeyTable, hooks: SessionHooks) {
     return hooks.started();
   }
 
-  function signOut(message: string): void {
+  /** `here`: only this page forgets the person (their session already ended at the gateway). */
+  function signOut(message: string, here = false): void {
+    if (signedIn()?.key === null && !here) {
+      // A person: the gateway clears the session cookie, the provider ends its own session.
+      void signOutPerson();
+      return;
+    }
     storeKey(null);
     closeAllDialogs();
     closeMenu(false);
@@ -67,6 +74,11 @@ export function createSession(api: Api, table: KeyTable, hooks: SessionHooks) {
   /** A failed call: the session ends on 401 (key revoked or expired meanwhile); otherwise `show` gets the message. */
   function failed(err: unknown, show: (message: string) => void): void {
     if (err instanceof ApiError && err.status === 401 && signedIn()) {
+      if (signedIn()?.key === null) {
+        personSignInError(`Your session has ended (${sentence(err.message)}) Sign in again.`);
+        signOut("", true);
+        return;
+      }
       signOut(`Your key stopped working (${sentence(err.message)}) Sign in with another key.`);
       return;
     }
@@ -125,10 +137,12 @@ export function createSession(api: Api, table: KeyTable, hooks: SessionHooks) {
     byId("sign-out").addEventListener("click", () => signOut(""));
   }
 
-  /** On load: carry on with the tab's stored key, if it still works. */
+  /** On load: carry on with the tab's stored key, if it still works; else with a person's session, if there is one. */
   async function resume(): Promise<void> {
     const key = storedKey();
     if (!key) {
+      const person = offersPersonSignIn() && mayHaveSession() ? await resumePerson() : null;
+      if (person) return start(null, person);
       byId("signin-view").hidden = false;
       return;
     }

@@ -1,8 +1,12 @@
 import type { KeyObject } from "../../management/object.ts";
 
-/** Who is signed in: the key (also in sessionStorage), its own key object, and whether it may change keys. */
+/**
+ * Who is signed in: the key (also in sessionStorage), its own key object, and whether it may change keys.
+ * A person (person-session.ts) has no key: `key` is null, the session cookie authorizes, and `self`
+ * stands for them (their organization and scopes; an id no key has).
+ */
 export interface SignedIn {
-  key: string;
+  key: string | null;
   self: KeyObject;
   canWrite: boolean;
 }
@@ -15,8 +19,8 @@ export function setSignedIn(next: SignedIn | null): void {
   current = next;
 }
 
-/** The signed-in key, for API calls; only called while signed in. */
-export function currentKey(): string {
+/** The signed-in key, for API calls (null for a person); only called while signed in. */
+export function currentKey(): string | null {
   if (!current) throw new Error("not signed in");
   return current.key;
 }
