@@ -8,7 +8,7 @@ import {
   listKeysInOrg,
   type KeyRow,
 } from "../src/storage/records.ts";
-import { parseInvocation, UsageError, USAGE, type Command, type Invocation } from "./lib/cli-args.ts";
+import { commandUsage, parseInvocation, UsageError, type Command, type Invocation } from "./lib/cli-args.ts";
 import { LocalStateError, openLocalBindings, readDevVars, resolveDevVars, resolvePersistTo } from "./lib/local-state.ts";
 import { keyStore, localKeyStore } from "./lib/key-store.ts";
 import { wranglerD1, wranglerKv } from "./lib/wrangler-state.ts";
@@ -227,6 +227,14 @@ function listText(org: string, items: KeyObject[]): string {
   return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
 }
 
+/** What to run when the database has no tables yet: the migrations, on the state this command used. */
+function nextStep(message: string, inv: Invocation): string {
+  if (!/no such table/i.test(message)) return "";
+  if (inv.remote) return "The remote D1 database has no tables yet: run `npx wrangler d1 migrations apply DB --remote --env production` first.\n";
+  const persist = inv.persistTo === undefined ? "" : ` --persist-to ${inv.persistTo}`;
+  return `The local D1 database has no tables yet: run \`npx wrangler d1 migrations apply DB --local${persist}\` first (\`npm start\` and \`npx wrangler dev\` apply them too).\n`;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   // wrangler's notices go to stdout, where --json must print exactly one document.
   process.env.WRANGLER_LOG ??= "error";
@@ -242,7 +250,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const { command } = inv;
   if (command.name === "help") {
-    process.stdout.write(USAGE);
+    process.stdout.write(commandUsage(command.topic));
     return 0;
   }
   let opened: Opened | undefined;
@@ -257,7 +265,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     const detail = err instanceof LocalStateError && err.output ? `\n${err.output.trim()}` : "";
-    process.stderr.write(`keys: ${err instanceof Error ? err.message : String(err)}${detail}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`keys: ${message}${detail}\n${nextStep(message, inv)}`);
     return 1;
   } finally {
     await opened?.close();

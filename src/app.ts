@@ -6,6 +6,7 @@ import { documentGatewayRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } f
 import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
 import type { AdmittedState, AppEnv } from "./gateway/context.ts";
 import type { GatewayHandler } from "./gateway/pipeline.ts";
+import { HEALTH_PATH } from "./gateway/health.ts";
 import { JWKS_PATH, jwksHandler } from "./identity/jwks.ts";
 import { SCRIPT_PATH, SETTINGS_PATH, settingsPage, settingsScript, settingsStyle, STYLE_PATH } from "./settings/serve.ts";
 
@@ -34,7 +35,7 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
     await next();
   });
 
-  app.get("/healthz", (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));
+  app.get(HEALTH_PATH, (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));
   app.route("/api/v1/api-keys", keysApi());
   app.post(REPORT_PATH, reportHandler);
   documentGatewayRoutes(app.openAPIRegistry);

@@ -26,8 +26,16 @@ const originUrl = z
     return (u.origin + u.pathname).replace(/\/+$/, "");
   });
 
+/**
+ * The example files' placeholders (`replace-with-…`, `REPLACE-ME`, `REPLACE_WITH_…`): long enough to
+ * pass a length check, so refused by name, or a copied example would run with a published secret.
+ */
+const PLACEHOLDER = /replace[-_ ]?(?:with|me)\b|change[-_ ]?me\b/i;
+export const isPlaceholder = (value: string): boolean => PLACEHOLDER.test(value);
+
 const secret = z
   .string({ error: "is required (a secret of at least 32 bytes)" })
+  .refine((s) => !isPlaceholder(s), "is still the example's placeholder: put a random secret there (e.g. openssl rand -base64 48)")
   .refine((s) => new TextEncoder().encode(s).length >= 32, "must be at least 32 bytes");
 
 /** A setting holding JSON: parsed, or one issue with `message` (never the text: it may be a secret). */
@@ -68,7 +76,11 @@ export const ConfigSchema = z.object({
   KEY_HASH_SECRET: secret,
   FORWARD_AUTHORIZATION: bool.default(false),
   ORIGIN_TIMEOUT_MS: int(1, 600_000).default(30_000),
-  ORIGIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  ORIGIN_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .refine((s) => !isPlaceholder(s), "is still the example's placeholder")
+    .optional(),
   MEMORY_CACHE_TTL_MS: int(0, 60_000).default(2_000),
   MEMORY_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
   NEGATIVE_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
@@ -108,7 +120,11 @@ export const ConfigSchema = z.object({
   // Analytics Engine store: the dataset the USAGE binding writes, for the SQL API's FROM.
   USAGE_DATASET: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a dataset name (letters, digits, _)").default("gateway_usage"),
   ANALYTICS_ACCOUNT_ID: z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-character Cloudflare account id").optional(),
-  ANALYTICS_API_TOKEN: z.string().min(20, "must be at least 20 characters").optional(),
+  ANALYTICS_API_TOKEN: z
+    .string()
+    .min(20, "must be at least 20 characters")
+    .refine((s) => !isPlaceholder(s), "is still the example's placeholder")
+    .optional(),
   // Overrides the SQL API address built from ANALYTICS_ACCOUNT_ID (tests point it at a local stand-in).
   ANALYTICS_SQL_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Where `pk_test_` keys' requests go; unset, the gateway refuses to create or serve test keys. */
@@ -146,6 +162,7 @@ const ed25519Jwk = (withPrivate: boolean) =>
 const jwkJson = (withPrivate: boolean) =>
   z
     .string({ error: withPrivate ? "is required (an Ed25519 private key as a JWK, JSON)" : "must be a string" })
+    .refine((s) => !isPlaceholder(s), "is still the example's placeholder: delete the line and run `npm start` (or the build) to get a random key")
     .transform(parseJson("must be a JWK as JSON"))
     .pipe(ed25519Jwk(withPrivate));
 
@@ -167,9 +184,12 @@ export const IdentityConfigSchema = z.object({
 export type IdentityConfig = z.output<typeof IdentityConfigSchema>;
 
 export class ConfigError extends Error {
-  constructor(message: string) {
+  /** The settings at fault, by name (never a value): what logs and /healthz may show. */
+  readonly settings: readonly string[];
+  constructor(message: string, settings: readonly string[] = []) {
     super(message);
     this.name = "ConfigError";
+    this.settings = settings;
   }
 }
 
@@ -188,5 +208,6 @@ function parseWith<S extends z.ZodObject>(schema: S, env: object): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join(".") || "config"} ${i.message}`);
-  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  const settings = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? "config")))];
+  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`, settings);
 }

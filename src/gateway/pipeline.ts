@@ -17,7 +17,8 @@ import { touchLastUsed, type AuthRecord } from "../storage/records.ts";
 import { statusClass } from "../usage/classes.ts";
 import type { AdmittedState, RequestState } from "./context.ts";
 import { requestIdFrom } from "./request-id.ts";
-import { runtimeFor, signerOf, type Runtime } from "./runtime.ts";
+import { isHealthCheck, misconfiguredHealth } from "./health.ts";
+import { misconfiguredSettings, runtimeFor, signerOf, type Runtime } from "./runtime.ts";
 
 /** The gateway's own endpoints (a Hono app), for requests the pipeline admitted to them. */
 export type GatewayHandler = (request: Request, env: Bindings, ctx: ExecutionContext, state: AdmittedState) => Promise<Response>;
@@ -42,8 +43,9 @@ export async function handleRequest(
   } catch (err) {
     state.outcome = err instanceof GatewayError ? err.code : "internal_error";
     if (!(err instanceof GatewayError)) logLine({ level: "error", event: "unhandled", request_id: state.requestId, error: errorText(err) });
+    const settings = state.outcome === "internal_error" && isHealthCheck(request) ? await misconfiguredSettings(env) : null;
     // The envelope is built with X-Request-Id among its headers.
-    res = errorResponse(err, state.requestId);
+    res = settings ? misconfiguredHealth(settings, state.requestId) : errorResponse(err, state.requestId);
   }
   // Every response to a limited key, proxied or the gateway's own, says where its limits stand.
   if (state.limitHeaders) for (const [name, value] of state.limitHeaders) res.headers.set(name, value);

@@ -68,8 +68,7 @@ describe("npm run keys", () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "gateway-keys-"));
     state = ["--persist-to", join(tmp, "state"), "--dev-vars", join(tmp, ".dev.vars")];
-    // A short second tombstone write keeps revoke and rotate quick here (default 5 s).
-    await writeFile(join(tmp, ".dev.vars"), `KEY_HASH_SECRET=${randomBytes(48).toString("base64url")}\nTOMBSTONE_REWRITE_DELAY_MS=500\n`);
+    await writeFile(join(tmp, ".dev.vars"), `KEY_HASH_SECRET=${randomBytes(48).toString("base64url")}\n`);
     const [port, originPort] = await freePorts(2);
     gateway = `http://127.0.0.1:${port}`;
     server = start({ PORT: String(port), ORIGIN_PORT: String(originPort) }, state);
