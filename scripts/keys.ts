@@ -71,7 +71,7 @@ async function openStore(inv: Invocation): Promise<Opened> {
   const devVarsPath = resolveDevVars(inv.devVars);
   const devVars = await readDevVars(devVarsPath);
   if (!devVars?.KEY_HASH_SECRET) {
-    throw new Failure(`${devVarsPath} has no KEY_HASH_SECRET: run \`npm start\` once, or copy .dev.vars.example`);
+    throw new Failure(`${devVarsPath} has no KEY_HASH_SECRET: run \`npm start\` or \`npx wrangler dev\` once (either creates it with random secrets)`);
   }
   const bindings = await openLocalBindings({ persistTo: resolvePersistTo(inv.persistTo), devVarsPath });
   try {
