@@ -17,7 +17,8 @@ import { applyLocalMigrations, DEFAULT_PERSIST_TO, ensureDevVars, LocalStateErro
  *   migrations directory changed since they were last applied there.
  *
  * `npm start` does both itself (with its own --persist-to) and sets
- * GATEWAY_LOCAL_SETUP=done for its wrangler dev. `wrangler deploy` gets the
+ * GATEWAY_LOCAL_SETUP=done for its wrangler dev (so does vitest.config.ts for the
+ * tests' own wrangler dev, each with its own state). `wrangler deploy` gets the
  * bundle only. A secret that is still the example's placeholder is not
  * replaced, only named, with the next step.
  */
