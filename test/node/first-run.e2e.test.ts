@@ -1,11 +1,11 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runNodeScript } from "../../scripts/lib/local-state.ts";
-import { freePorts, killGroup, PROJECT_DIR, type Started } from "../support/processes.ts";
+import { freePorts, killGroup, PROJECT_DIR, spawnNode, type Started } from "../support/processes.ts";
 
 /**
  * A newcomer's first run, on a fresh copy of the repository: only the files
@@ -36,19 +36,8 @@ async function freshCopy(into: string): Promise<void> {
 function wranglerDev(copy: string, port: number): Started {
   // As a newcomer runs it: without the variable the test configuration sets to keep the build step out of other tests' way.
   const { GATEWAY_LOCAL_SETUP: _, ...env } = process.env;
-  const child = spawn(process.execPath, [join(copy, "node_modules", "wrangler", "bin", "wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port)], {
-    cwd: copy,
-    env: { ...env, WRANGLER_SEND_METRICS: "false", CI: "true" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let output = "";
-  child.stdout!.setEncoding("utf8").on("data", (s: string) => (output += s));
-  child.stderr!.setEncoding("utf8").on("data", (s: string) => (output += s));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, output: () => output, exited };
+  const wrangler = join(copy, "node_modules", "wrangler", "bin", "wrangler.js");
+  return spawnNode([wrangler, "dev", "--ip", "127.0.0.1", "--port", String(port)], copy, { ...env, WRANGLER_SEND_METRICS: "false", CI: "true" });
 }
 
 describe("a fresh copy: npm install, then plain npx wrangler dev", () => {

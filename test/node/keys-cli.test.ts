@@ -260,6 +260,35 @@ describe("npm run keys", () => {
     expect(r.stdout).toContain("Usage: npm run -s keys -- <command>");
   });
 
+  it("help names no document outside the repository", async () => {
+    const r = await keysCli(["help"]);
+    expect(r.stdout).not.toMatch(/DESIGN|FACTS|§/);
+  });
+
+  it.each([
+    ["create", "--rate-limit"],
+    ["rotate", "--grace"],
+    ["usage", "--granularity"],
+  ])("%s --help describes that command alone", async (command, flag) => {
+    for (const args of [[command, "--help"], ["help", command]]) {
+      const r = await keysCli(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: npm run -s keys -- ${command}`);
+      expect(r.stdout).toContain(flag);
+      expect(r.stdout).not.toContain("secret-status [--json]");
+    }
+  });
+
+  it.each([
+    [["create", "--org", "acme", "--name", "x", "--scope", "jobs:read"], "unknown option --scope (did you mean --scopes?)"],
+    [["rotate", "key_AAAAAAAAAAAAAAAAAAAA", "--grase", "1h"], "unknown option --grase (did you mean --grace?)"],
+    [["lst", "--org", "acme"], 'unknown command "lst" (did you mean list?)'],
+  ])("a typo is answered with the closest valid word: %j", async (args, message) => {
+    const r = await keysCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`keys: ${message}`);
+  });
+
   it("the --remote storage path (wrangler d1 execute, wrangler kv key) works, run here against local state", async () => {
     const inline = inlineParams("SELECT ? AS a, ? AS b, '?' AS c, ? AS d", ["it's", 3, null]);
     expect(inline).toBe("SELECT 'it''s' AS a, 3 AS b, '?' AS c, NULL AS d");
