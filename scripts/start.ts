@@ -75,7 +75,7 @@ const FLAGS = ["--origin", "--persist-to", "--dev-vars"] as const;
 /** An origin URL by the Worker's own rule (ConfigSchema.ORIGIN_URL), or a usage error naming where it came from. */
 function parseOrigin(what: string, value: string): string {
   const r = ConfigSchema.shape.ORIGIN_URL.safeParse(value);
-  if (!r.success) throw new UsageError(`${what} ${r.error.issues[0]?.message ?? "is not a valid origin URL"} (got "${value}")`);
+  if (!r.success) throw new UsageError(`${what} must be http(s)://host[:port][/prefix], without query, fragment or credentials`);
   return r.data;
 }
 
