@@ -34,7 +34,7 @@ export default defineConfig(async () => {
                 },
                 // The production usage binding's local counterpart (wrangler.toml declares USAGE for production only).
                 analyticsEngineDatasets: { TEST_USAGE: { dataset: "gateway_usage_test" } },
-                // An upstream that is itself a Worker, reached by service binding (DESIGN §6).
+                // An upstream that is itself a Worker, reached by service binding (docs/design.md §6).
                 serviceBindings: { TEST_ORIGIN_SERVICE: "origin-worker" },
                 workers: [
                   {

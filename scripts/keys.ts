@@ -20,7 +20,7 @@ import { hoursOf, toBuckets, type Bucket } from "../src/usage/range.ts";
 import type { UsageSource } from "../src/usage/classes.ts";
 
 /**
- * `npm run -s keys -- …` (DESIGN §8): the same key lifecycle the management
+ * `npm run -s keys -- …` (docs/design.md §8): the same key lifecycle the management
  * API runs, on the local state of `npm start` or, with --remote, on
  * Cloudflare's D1 and KV through wrangler. The actor in the audit trail is "cli".
  */

@@ -23,7 +23,7 @@ import {
 } from "./lib/local-state.ts";
 
 /**
- * `npm start` (DESIGN §9): local secrets, local D1 migrations, two fresh demo
+ * `npm start` (docs/design.md §9): local secrets, local D1 migrations, two fresh demo
  * keys, the demo origin (unless --origin names a real one) and `wrangler dev`;
  * prints the keys and a curl line once the servers answer.
  *

@@ -68,7 +68,7 @@ const scanningKeys = z
   );
 
 /**
- * Every configuration value, with its default (DESIGN §8b). Vars arrive as
+ * Every configuration value, with its default (docs/design.md §8b). Vars arrive as
  * strings from wrangler.toml; secrets from `wrangler secret put` or `.dev.vars`.
  */
 export const ConfigSchema = z.object({
@@ -95,7 +95,7 @@ export const ConfigSchema = z.object({
   MAX_REQUEST_LINE_BYTES: int(256, 65_536).default(8_192),
   // All request headers, names and values, as the gateway would copy them to the origin.
   MAX_HEADER_BYTES: int(1_024, 131_072).default(32_768),
-  // Per-key rate limits (README "Rate limits and quotas"): applied to keys without their own.
+  // Per-key rate limits (docs/keys-and-scopes.md "Rate limits and quotas"): applied to keys without their own.
   DEFAULT_RATE_LIMIT: RateLimitSetting.default(null),
   ORG_RATE_LIMITS: OrgRateLimitsSetting.default(() => new Map()),
   // Revocation within seconds (src/auth/revocation-feed.ts): how often an isolate reads the feed in the

@@ -9,7 +9,7 @@ import type { KeyMode } from "../../src/keys/format.ts";
 import { MONTHLY_QUOTA_MAX, MonthlyQuotaSchema, parseRateLimit, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, type RateLimit } from "../../src/limits/policy.ts";
 
 /**
- * The key command line's grammar (DESIGN §8), parsed and validated before
+ * The key command line's grammar (docs/design.md §8), parsed and validated before
  * anything is opened or written: a usage error changes nothing.
  */
 export class UsageError extends Error {

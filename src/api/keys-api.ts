@@ -156,7 +156,7 @@ function caller(c: Ctx) {
   return auth.key;
 }
 
-/** Another organization's key, or no key at all, is the same 404 (DESIGN §8). */
+/** Another organization's key, or no key at all, is the same 404 (docs/design.md §8). */
 async function keyInOrg(c: Ctx, id: string): Promise<KeyRow> {
   const row = KEY_ID_PATTERN.test(id) ? await findKeyInOrg(c.env.DB, caller(c).organization_id, id) : null;
   if (!row) throw new GatewayError("not_found", "No such API key");

@@ -8,7 +8,7 @@ import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S
 import { MAX_USAGE_BUCKETS } from "../usage/range.ts";
 
 /**
- * The management API's inputs and outputs (DESIGN §8): the same schemas
+ * The management API's inputs and outputs (docs/design.md §8): the same schemas
  * validate requests and generate /openapi.json, so the two cannot drift.
  */
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;

@@ -24,9 +24,9 @@ import { misconfiguredSettings, runtimeFor, signerOf, type Runtime } from "./run
 export type GatewayHandler = (request: Request, env: Bindings, ctx: ExecutionContext, state: AdmittedState) => Promise<Response>;
 
 /**
- * One request, end to end: DESIGN §1 as plain functions (the hot path, proxied
+ * One request, end to end: docs/design.md §1 as plain functions (the hot path, proxied
  * or refused, never enters a router framework), then the request id on the
- * response and one log line (DESIGN §10), whatever happened.
+ * response and one log line (docs/design.md §10), whatever happened.
  */
 export async function handleRequest(
   request: Request,

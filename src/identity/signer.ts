@@ -5,7 +5,7 @@ import { publicJwk, type PublicJwk } from "./jwk.ts";
 /** How long an identity token is good for: long enough for clock skew, short enough to be useless if logged. */
 export const IDENTITY_TTL_S = 60;
 
-/** The claims of X-Gateway-Identity (README "Signed identity for the origin"). */
+/** The claims of X-Gateway-Identity (docs/origin.md "Signed identity for the origin"). */
 export interface IdentityClaims {
   iss: string;
   aud: string;

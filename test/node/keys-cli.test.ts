@@ -11,7 +11,7 @@ import { inlineParams, wranglerD1, wranglerKv } from "../../scripts/lib/wrangler
 import { freePorts, keysCli, killGroup, start, waitForOutput, type Started } from "../support/processes.ts";
 
 /**
- * The key command line (DESIGN §8), run for real against the local state of
+ * The key command line (docs/design.md §8), run for real against the local state of
  * a running `npm start`, then with the dev server stopped; every key it prints
  * is used through the gateway.
  */

@@ -7,7 +7,7 @@ import { expectForwarded, expectRefused, logOf, send } from "./fixture.ts";
 
 /**
  * Issue "Hostile input", case 9: storage made to fail, the statuses of
- * DESIGN §5, and never a forwarded request on a failure. `faulty` serves
+ * docs/design.md §5, and never a forwarded request on a failure. `faulty` serves
  * test/worker/storage-faults.ts (the real gateway whose real KV / D1 bindings
  * throw while a request says so); `noTables` is the plain gateway on a D1
  * that was never migrated, so every query fails inside D1 itself.

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, captureLogs, createKey, envelope, gatewayWith, originReceived, unique, withOutage } from "./helpers.ts";
 
-/** DESIGN §5: every error the gateway produces, with its status, envelope and headers. */
+/** docs/design.md §5: every error the gateway produces, with its status, envelope and headers. */
 async function expectError(res: Response, status: number, code: string, message?: string) {
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toMatch(/^application\/json/);

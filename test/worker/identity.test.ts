@@ -5,7 +5,7 @@ import { parseIdentityConfig } from "../../src/config.ts";
 import { createSigner, IDENTITY_TTL_S } from "../../src/identity/signer.ts";
 import { call, captureLogs, createKey, envelope, gatewayWith, originReceived, unique } from "./helpers.ts";
 
-/** README "Signed identity for the origin": what an origin does with X-Gateway-Identity. */
+/** docs/origin.md "Signed identity for the origin": what an origin does with X-Gateway-Identity. */
 
 const ISSUER = "ats-edge-gateway";
 const AUDIENCE = "ats-origin";
@@ -209,7 +209,7 @@ describe("signing-key configuration", () => {
 });
 
 describe("signing cost inside workerd", () => {
-  it("one identity token: measured and printed (README, Performance)", async () => {
+  it("one identity token: measured and printed (docs/performance.md)", async () => {
     const signer = await createSigner(parseIdentityConfig(env));
     const identity = {
       key_id: "key_0123456789ABCDEFabcd",

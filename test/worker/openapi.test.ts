@@ -6,7 +6,7 @@ import { MANAGEMENT_ROUTES } from "../support/management-routes.ts";
 
 /**
  * GET /openapi.json through the Worker: the management API with every error
- * status of DESIGN §5, generated from the zod schemas that validate requests.
+ * status of docs/design.md §5, generated from the zod schemas that validate requests.
  * (test/node/openapi.test.ts runs the npm OpenAPI validator on the same document.)
  */
 

@@ -11,7 +11,7 @@ import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S } from "../../src/
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { call, captureLogs, createKey, envelope, gatewayWith, keysApi, requestLine, unique, withOutage, type OriginRecord } from "./helpers.ts";
 
-/** README "Rate limits and quotas": the real KeyMeter Durable Object, KV, D1 and origin. */
+/** docs/keys-and-scopes.md "Rate limits and quotas": the real KeyMeter Durable Object, KV, D1 and origin. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HOUR = 3600;
 
