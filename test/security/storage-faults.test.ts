@@ -93,6 +93,15 @@ describe("a thrown error anywhere", () => {
   it("an invalid configuration: 500 on every request, nothing forwarded", async () => {
     const { key } = await misconfigured.createKey(["candidates:read"]);
     expectRefused(await send(misconfigured, origin, { target: "/api/v1/candidates", key }), 500, "internal_error");
-    expectRefused(await send(misconfigured, origin, { target: "/healthz" }), 500, "internal_error");
+    // /healthz names the settings at fault (never their values), in the envelope's data.
+    const health = await send(misconfigured, origin, { target: "/healthz" });
+    expect(health.res.status).toBe(500);
+    expect(health.res.headers["cache-control"]).toBe("no-store");
+    expect(JSON.parse(health.res.body)).toEqual({
+      success: false,
+      data: { status: "misconfigured", settings: ["ORIGIN_TIMEOUT_MS"] },
+      errors: [{ code: "internal_error", message: "The gateway is misconfigured" }],
+    });
+    expect(health.received).toEqual([]);
   });
 });
