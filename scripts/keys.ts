@@ -9,7 +9,7 @@ import {
   listKeysInOrg,
   type KeyRow,
 } from "../src/storage/records.ts";
-import { commandUsage, parseInvocation, UsageError, type Command, type Invocation } from "./lib/cli-args.ts";
+import { commandUsage, helpHint, parseInvocation, UsageError, type Command, type Invocation } from "./lib/cli-args.ts";
 import { LocalStateError, openLocalBindings, readDevVars, resolveDevVars, resolvePersistTo } from "./lib/local-state.ts";
 import { keyStore, localKeyStore } from "./lib/key-store.ts";
 import { wranglerD1, wranglerKv } from "./lib/wrangler-state.ts";
@@ -247,7 +247,7 @@ async function main(argv: readonly string[]): Promise<number> {
     inv = parseInvocation(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`keys: ${err.message}\nRun \`npm run -s keys -- help\` for usage.\n`);
+      process.stderr.write(`keys: ${err.message}\n${helpHint(argv)}\n`);
       return 2;
     }
     throw err;

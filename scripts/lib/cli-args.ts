@@ -95,6 +95,13 @@ const ALLOWED: Record<CommandName, readonly string[]> = {
 };
 const COMMON = ["remote", "persist-to", "dev-vars", "help"];
 
+/** Where to read more after a usage error: the command's own help when the command is known. */
+export function helpHint(argv: readonly string[]): string {
+  const word = argv.find((a) => !a.startsWith("-"));
+  const command = word !== undefined && word in ALLOWED ? `${word} --help` : "help";
+  return `Run \`npm run -s keys -- ${command}\` for usage.`;
+}
+
 function check<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
   if (!r.success) throw new UsageError(r.error.issues.map((i) => i.message).join("; "));
@@ -228,7 +235,7 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
   const cmd = name as CommandName;
   const given = Object.keys(v).filter((k) => v[k as keyof typeof v] !== undefined);
   const stray = given.filter((k) => !ALLOWED[cmd].includes(k) && !COMMON.includes(k));
-  if (stray.length > 0) throw new UsageError(`${cmd} does not take ${stray.map((s) => `--${s}`).join(", ")}; \`npm run -s keys -- ${cmd} --help\` lists what it takes`);
+  if (stray.length > 0) throw new UsageError(`${cmd} does not take ${stray.map((s) => `--${s}`).join(", ")}`);
   if (common.remote && common.persistTo !== undefined) throw new UsageError("--persist-to is for local state; it does not go with --remote");
   const json = v.json ?? false;
 

@@ -287,6 +287,8 @@ describe("npm run keys", () => {
     const r = await keysCli(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`keys: ${message}`);
+    const known = ["create", "rotate"].includes(args[0]!);
+    expect(r.stderr).toContain(`Run \`npm run -s keys -- ${known ? `${args[0]} --help` : "help"}\` for usage.`);
   });
 
   it("the --remote storage path (wrangler d1 execute, wrangler kv key) works, run here against local state", async () => {
