@@ -91,6 +91,12 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
     expect(curlLine).toBe(`curl -H "Authorization: Bearer ${readKey}" ${gateway}/api/v1/candidates`);
   });
 
+  it("prints nothing that looks like a failure when nothing failed", () => {
+    for (const noise of [/types might be out of date/i, /will not work in local development/i, /no such Durable Object class/i]) {
+      expect(run.output()).not.toMatch(noise);
+    }
+  });
+
   it("applies every migration to fresh local state and names each once", async () => {
     const names = (await readdir(join(PROJECT_DIR, "migrations"))).filter((n) => n.endsWith(".sql")).sort();
     expect(run.output()).toContain(`Applied ${names.join(", ")}.`);

@@ -58,7 +58,7 @@ describe("key format", () => {
     expect(keyModeOf(generateKey())).toBe("live");
     expect(keyModeOf("pk_prod_x")).toBeNull();
     expect(displayKey(generateKey("test"))).toMatch(/^pk_test_[A-Za-z0-9_-]{4}…[A-Za-z0-9_-]{4}$/);
-    // The scanner pattern the README gives matches both, and nothing else.
+    // The scanner pattern docs/keys-and-scopes.md gives matches both, and nothing else.
     const scanner = new RegExp(KEY_PATTERN_SOURCE);
     expect(KEY_PATTERN_SOURCE).toBe("pk_(live|test)_[A-Za-z0-9_-]{48}");
     expect(scanner.test(`token=${generateKey("test")};`)).toBe(true);

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createKey, gatewayWith, originReceived, sha256Hex, unique } from "./helpers.ts";
 
-/** DESIGN §6, asserted on what the real origin received. */
+/** docs/design.md §6, asserted on what the real origin received. */
 async function onlyRequest(id: string) {
   const got = await originReceived(id);
   expect(got).toHaveLength(1);
