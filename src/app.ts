@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { keysApi } from "./api/keys-api.ts";
 import { SESSION_PATH, sessionApi } from "./api/session-api.ts";
 import { REPORT_PATH, reportHandler } from "./api/secret-scanning.ts";
-import { documentGatewayRoutes, documentSignInRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } from "./api/openapi.ts";
+import { documentGatewayRoutes, documentSignOut, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } from "./api/openapi.ts";
 import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
 import type { AdmittedState, AppEnv } from "./gateway/context.ts";
 import type { GatewayHandler } from "./gateway/pipeline.ts";
@@ -43,7 +43,7 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
   app.route(SESSION_PATH, sessionApi());
   app.post(REPORT_PATH, reportHandler);
   documentGatewayRoutes(app.openAPIRegistry);
-  documentSignInRoutes(app.openAPIRegistry);
+  documentSignOut(app.openAPIRegistry);
   app.get(OPENAPI_PATH, openApiHandler(() => app.getOpenAPI31Document(OPENAPI_CONFIG)));
   app.get(JWKS_PATH, jwksHandler);
 

@@ -192,7 +192,6 @@ export const IdentityConfigSchema = z.object({
 
 export type IdentityConfig = z.output<typeof IdentityConfigSchema>;
 
-const notPlaceholder = (s: string) => !isPlaceholder(s);
 
 /** Loopback hosts, where an http issuer is allowed (the local IdP of scripts/local-idp.ts). */
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -231,10 +230,10 @@ export const OidcConfigSchema = z
     OIDC_CLIENT_SECRET: z
       .string({ error: "is required with OIDC_ISSUER" })
       .min(1)
-      .refine(notPlaceholder, "is still the placeholder: set the client secret the identity provider issued"),
+      .refine((s) => !isPlaceholder(s), "is still the example's placeholder: set the client secret the identity provider issued"),
     /** How the gateway authenticates at the token endpoint (RFC 6749 §2.3.1's default is basic). */
     OIDC_TOKEN_AUTH_METHOD: z.enum(["client_secret_basic", "client_secret_post"]).default("client_secret_basic"),
-    SESSION_SECRET: secret.refine(notPlaceholder, "is still the placeholder: set at least 32 random bytes"),
+    SESSION_SECRET: secret,
     OIDC_ORG_CLAIM: claimName.default("org_id"),
     OIDC_ROLES_CLAIM: claimName.default("roles"),
     OIDC_ROLE_SCOPES: roleScopes.default(() => DEFAULT_ROLE_SCOPES),

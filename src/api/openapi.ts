@@ -138,28 +138,13 @@ export function documentGatewayRoutes(registry: Registry): void {
   });
 }
 
-/** The sign-in routes (src/settings/sign-in.ts), present only with OIDC_ISSUER set (404 otherwise). */
-export function documentSignInRoutes(registry: Registry): void {
+/**
+ * Signing out (src/settings/sign-in.ts), present only with OIDC_ISSUER set (404 otherwise). The sign-in
+ * redirects themselves (GET /settings/login and /settings/callback) are browser navigations that only
+ * ever answer 302 or an error page, not API operations: docs/sign-in.md describes them.
+ */
+export function documentSignOut(registry: Registry): void {
   const error = { description: "Error envelope", content: { "application/json": { schema: ErrorEnvelopeSchema } } };
-  const found = (description: string) => ({ description, headers: { location: { schema: { type: "string" as const } } } });
-  registry.registerPath({
-    method: "get",
-    path: "/settings/login",
-    operationId: "signIn",
-    summary: "Sign in with the identity provider: 302 to its authorization endpoint (code flow, PKCE S256, state, nonce)",
-    description: "Sets a short-lived sealed sign-in cookie (`__Host-gw_signin`, `gw_signin` on plain http) holding the state, nonce and PKCE verifier. 404 without OIDC_ISSUER.",
-    security: [],
-    responses: { 302: found("To the identity provider"), 404: error, 503: error },
-  });
-  registry.registerPath({
-    method: "get",
-    path: "/settings/callback",
-    operationId: "signInCallback",
-    summary: "The redirect URI: checks state, exchanges the code, verifies the ID token, sets the session cookie, 302 to /settings/api-keys",
-    description: "A state or nonce mismatch, a missing or expired sign-in cookie or a token that does not verify is 400; an account without the organization claim or a mapped role is 403. Either way no session is set.",
-    security: [],
-    responses: { 302: found("To the settings page, signed in"), 400: error, 403: error, 404: error, 503: error },
-  });
   registry.registerPath({
     method: "post",
     path: "/settings/logout",
