@@ -28,7 +28,7 @@ const MIGRATIONS_DIR = join(PROJECT_DIR, "migrations");
 const MARKER = join(DEFAULT_PERSIST_TO, "applied-migrations.txt");
 
 async function migrationList(): Promise<string> {
-  return (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith(".sql")).sort().join("\n") + "\n";
+  return `${(await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith(".sql")).sort().join("\n")}\n`;
 }
 
 async function prepareLocalDev(): Promise<void> {

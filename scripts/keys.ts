@@ -169,7 +169,7 @@ async function secretStatus(store: KeyStore): Promise<Output> {
       : `${pending.length} active key${pending.length === 1 ? "" : "s"} not yet re-hashed (each is re-hashed on its next use):`,
     ...pending.map((k) => `  ${k.id}  v${k.secret_version}  ${k.organization_id}  ${k.name}  last used ${k.last_used_at ?? "never"}`),
   ];
-  return { json, text: lines.join("\n") + "\n" };
+  return { json, text: `${lines.join("\n")}\n` };
 }
 
 function createdText(k: CreatedKey, verb: string): string {
@@ -215,7 +215,7 @@ function showText(k: KeyObject): string {
     ["allowed from", k.allowed_cidrs?.join(" ") ?? "any address"],
     ["mode", k.mode],
   ];
-  return rows.map(([a, b]) => `${a.padEnd(13)}${b}`).join("\n") + "\n";
+  return `${rows.map(([a, b]) => `${a.padEnd(13)}${b}`).join("\n")}\n`;
 }
 
 function limitsText(k: KeyObject): string {
@@ -229,7 +229,7 @@ function listText(org: string, items: KeyObject[]): string {
   const header = ["ID", "NAME", "KEY", "STATE", "SCOPES", "CREATED", "LAST USED", "EXPIRES"];
   const rows = items.map((k) => [k.id, k.name, k.display, k.state, k.scopes.join(","), k.created_at, k.last_used_at ?? "never", k.expires_at ?? "never"]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return `${[header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n")}\n`;
 }
 
 /** What to run when the database has no tables yet: the migrations, on the state this command used. */

@@ -215,7 +215,7 @@ function checkFlags(argv: readonly string[], command: string | undefined): void 
 export function parseInvocation(argv: readonly string[], now = Date.now()): Invocation {
   const commandWord = argv.find((a) => !a.startsWith("-"));
   checkFlags(argv, commandWord);
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {

@@ -32,8 +32,8 @@ describe("key format", () => {
       key.replace("pk_live_", "pk_Test_"),
       key.replace("pk_live_", "sk_live_"),
       key.slice(0, -1),
-      key + "A",
-      key.slice(0, 20) + "!" + key.slice(21),
+      `${key}A`,
+      `${key.slice(0, 20)}!${key.slice(21)}`,
       flip(key, 10),
       flip(key, key.length - 1),
       "",
@@ -87,7 +87,7 @@ describe("hashing and ids", () => {
     expect(await hashKey(await importHashKey("a".repeat(32)), key)).toBe(a);
     expect(await hashKey(await importHashKey("b".repeat(32)), key)).not.toBe(a);
     expect(digestsEqual(a, a)).toBe(true);
-    expect(digestsEqual(a, a.slice(0, -1) + "0")).toBe(a.endsWith("0"));
+    expect(digestsEqual(a, `${a.slice(0, -1)}0`)).toBe(a.endsWith("0"));
   });
 
   it("public ids are key_ + 20 base62 characters", () => {

@@ -107,7 +107,7 @@ describe("what the origin receives", () => {
     const { key } = await createKey(["candidates:read"]);
     const refused: [string, RequestInit & { key?: string }][] = [
       ["/api/v1/candidates", {}],
-      ["/api/v1/candidates", { key: key.slice(0, -2) + "xx" }],
+      ["/api/v1/candidates", { key: `${key.slice(0, -2)}xx` }],
       ["/api/v1/jobs", { key, method: "POST", body: "{}" }],
       ["/api/v1/candidates", { key, headers: { "x-http-method-override": "DELETE" } }],
       ["/api/v1/unknown", { key }],
