@@ -45,12 +45,16 @@ async function mint(env: Bindings, n: number): Promise<Response> {
   const keys: string[] = [];
   const statements = [];
   for (let i = 0; i < n; i++) {
-    const { row, plaintext } = await mintKey(secret, { organizationId: "bench", name: `scale-${i}`, scopes: ["candidates:read"], expiresAt: null, actor: "cli" }, new Date());
+    const { row, plaintext } = await mintKey(
+      secret,
+      { organizationId: "bench", name: `scale-${i}`, scopes: ["candidates:read"], expiresAt: null, actor: "cli" },
+      new Date(),
+    );
     statements.push(...insertKeyStatements(db, row));
     keys.push(plaintext);
   }
   for (let i = 0; i < statements.length; i += 200) await db.batch(statements.slice(i, i + 200));
-  return new Response(keys.join("\n") + "\n");
+  return new Response(`${keys.join("\n")}\n`);
 }
 
 /** The runtime with memory caches that never hold anything: every lookup goes to KV, then D1. */
@@ -107,8 +111,17 @@ async function lookups(env: Bindings, ctx: ExecutionContext, keys: string[]): Pr
   const firstLookupThroughTiers = Math.min(...chain);
   const d1QueryUnknown = Math.min(...d1Unknown);
 
-  const plan = await env.DB.prepare("EXPLAIN QUERY PLAN SELECT * FROM api_keys WHERE hash = ?").bind(hashes[0] ?? "").all();
-  return Response.json({ lookups: keys.length, d1QueryFound, firstLookupThroughTiers, d1QueryUnknown, passes: { d1Found, chain, d1Unknown }, queryPlan: plan.results });
+  const plan = await env.DB.prepare("EXPLAIN QUERY PLAN SELECT * FROM api_keys WHERE hash = ?")
+    .bind(hashes[0] ?? "")
+    .all();
+  return Response.json({
+    lookups: keys.length,
+    d1QueryFound,
+    firstLookupThroughTiers,
+    d1QueryUnknown,
+    passes: { d1Found, chain, d1Unknown },
+    queryPlan: plan.results,
+  });
 }
 
 async function memory(env: Bindings, ctx: ExecutionContext): Promise<Response> {
@@ -116,7 +129,16 @@ async function memory(env: Bindings, ctx: ExecutionContext): Promise<Response> {
   const secret = await rt.hashKey;
   const key = (await (await mint(env, 1)).text()).trim();
   const hash = await hashKey(secret, key);
-  const record: AuthRecord = { id: "key_scale", organization_id: "bench", hash, scopes: ["candidates:read"], expires_at: null, revoked_at: null, allowed_cidrs: null, mode: "live" };
+  const record: AuthRecord = {
+    id: "key_scale",
+    organization_id: "bench",
+    hash,
+    scopes: ["candidates:read"],
+    expires_at: null,
+    revoked_at: null,
+    allowed_cidrs: null,
+    mode: "live",
+  };
   const stores = { db: env.DB, kv: env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
   const out: Record<string, unknown> = {};
   for (const size of [10, 10_000, 100_000, 1_000_000]) {
@@ -177,7 +199,11 @@ function routes(): Response {
       }
       match[name] = best * 1000;
     }
-    out[String(size)] = { compileMs, matchMicroseconds: match, kinds: Object.fromEntries(Object.entries(paths).map(([k, p]) => [k, matcher.match("GET", p).kind])) };
+    out[String(size)] = {
+      compileMs,
+      matchMicroseconds: match,
+      kinds: Object.fromEntries(Object.entries(paths).map(([k, p]) => [k, matcher.match("GET", p).kind])),
+    };
   }
   return Response.json(out);
 }
@@ -189,7 +215,8 @@ export default {
     try {
       if (url.pathname === "/fill" && request.method === "POST") return await fill(env, num("from"), num("n"));
       if (url.pathname === "/mint" && request.method === "POST") return await mint(env, num("n"));
-      if (url.pathname === "/keys" && request.method === "POST") return await lookups(env, ctx, (await request.text()).split("\n").filter(Boolean));
+      if (url.pathname === "/keys" && request.method === "POST")
+        return await lookups(env, ctx, (await request.text()).split("\n").filter(Boolean));
       if (url.pathname === "/memory") return await memory(env, ctx);
       if (url.pathname === "/routes") return routes();
       return new Response("see bench/workers/scale.ts", { status: 404 });

@@ -1,0 +1,182 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROJECT_DIR, randomSigningKey } from "../lib/local-state.ts";
+import { httpRequest } from "./http.ts";
+import { cpuMs, findChild } from "./procstat.ts";
+import { runWrk, startOrigin, type LoadSpec } from "./processes.ts";
+import { selectRows, SEQUENTIAL_ROWS, TARGETS, type Measured, type Row, type RowResult } from "./rows.ts";
+import { startRuntime, type BenchRuntime, type Via, type WorkerSpec } from "./runtime.ts";
+import { applyMigrations, seedKeys, storesOf } from "./seed.ts";
+
+/**
+ * One whole bench: a fresh origin and Miniflare, every row side by side under
+ * wrk, then the one-connection rows, then the targets (scripts/bench/rows.ts).
+ */
+
+export interface RunOptions {
+  durationS: number;
+  warmupS: number;
+  connections: number;
+  /** Seconds per one-connection row; 0 skips them. */
+  seqS: number;
+  via: Via;
+  rows?: string[];
+}
+
+export interface RunReport {
+  startedAt: string;
+  source: string;
+  settings: RunOptions & { runtime: Record<string, string>; cpus: number; node: string };
+  rows: RowResult[];
+  sequential: RowResult[];
+  targets: { id: string; value: number | null }[];
+  workerErrors: string[];
+}
+
+const FLOORS = "bench/workers/floors.ts";
+
+/** Vars of every gateway Worker, on top of wrangler.toml's. */
+function gatewayVars(originUrl: string): Record<string, string> {
+  return {
+    ORIGIN_URL: originUrl,
+    KEY_HASH_SECRET: randomBytes(48).toString("base64url"),
+    IDENTITY_SIGNING_KEY: randomSigningKey(),
+    // The refusal rows send hundreds of thousands of failures from one client: raise the
+    // failed-authentication limit (the schema's maximum) rather than measure its 429.
+    AUTH_FAIL_LIMIT: "1000000",
+  };
+}
+
+function workers(originUrl: string, gateway: Record<string, string>): WorkerSpec[] {
+  const floor = (name: string) => ({ name, entry: FLOORS, plain: { FLOOR: name, ORIGIN_URL: originUrl } });
+  return [
+    floor("pass"),
+    floor("hello"),
+    floor("pass-log"),
+    floor("hello-log"),
+    { name: "pass-kv", entry: FLOORS, gateway: { FLOOR: "pass-kv", ORIGIN_URL: originUrl } },
+    { name: "gateway", entry: "src/index.ts", gateway },
+    // A TTL of 0 keeps the isolate's cache empty (src/memory/ttl-cache.ts): every key is read from KV.
+    { name: "gateway-kv", entry: "src/index.ts", gateway: { ...gateway, MEMORY_CACHE_TTL_MS: "0" } },
+    // Its /mint makes the thousands of D1-only keys of rows 5 and s5.
+    { name: "seeder", entry: "bench/workers/scale.ts", gateway },
+  ];
+}
+
+function sourceState(): string {
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: PROJECT_DIR, encoding: "utf8" }).trim();
+  try {
+    return git("rev-parse", "--short", "HEAD") + (git("status", "--porcelain", "--", "src") === "" ? "" : " + uncommitted src/");
+  } catch {
+    return "unknown";
+  }
+}
+
+export async function runBench(o: RunOptions, log: (line: string) => void): Promise<RunReport> {
+  const startedAt = new Date().toISOString();
+  const source = sourceState(); // before Miniflare starts: execFileSync blocks the event loop
+  const rows = selectRows(o.rows);
+  const scratch = await mkdtemp(join(tmpdir(), "ats-gateway-bench-files-"));
+  const origin = await startOrigin();
+  const workerErrors: string[] = [];
+  const vars = gatewayVars(origin.url);
+  let started: BenchRuntime | null = null;
+  try {
+    // The floors and the seeder bind wrangler.toml's KeyMeter namespace without exporting its class: not an error.
+    const rt = (started = await startRuntime(o.via, workers(origin.url, vars), (level, message) => {
+      if ((level === "error" || level === "warn") && !message.includes('class "KeyMeter"') && workerErrors.length < 20)
+        workerErrors.push(`${level}: ${message.slice(0, 300)}`);
+    }));
+    const { db, kv } = await storesOf(rt.mf, "gateway");
+    await applyMigrations(db);
+    const auth = await seedKeys(db, kv, vars.KEY_HASH_SECRET!);
+    const workerd = findChild(process.pid, "workerd");
+    const urlOf = (row: Row) => {
+      if (row.target === "origin") return { url: origin.url + row.path, headers: {} };
+      const t = rt.targets.get(row.target)!;
+      return { url: t.url + row.path, headers: t.headers };
+    };
+    // Spend the over-limit key's one request, so row 6r measures refusals only.
+    const gw = rt.targets.get("gateway")!;
+    await httpRequest(`${gw.url}/api/v1/candidates`, { headers: { ...gw.headers, ...auth.overlimit } });
+    const body = Buffer.alloc(1024 * 1024, "y");
+    const bodyFile = join(scratch, "body-1mib.bin");
+    await writeFile(bodyFile, body);
+
+    const seeder = rt.targets.get("seeder")!;
+    let files = 0;
+    /** Fresh D1-only keys in a file for wrk, enough for `seconds` at `rate` requests/s. */
+    const coldKeys = async (seconds: number, rate: number): Promise<string> => {
+      const n = Math.min(250_000, Math.ceil(rate * seconds * 1.25) + 200);
+      const res = await httpRequest(`${seeder.url}/mint?n=${n}`, { method: "POST", headers: seeder.headers, timeoutMs: 900_000 });
+      if (res.status !== 200) throw new Error(`seeding D1-only keys failed: ${res.body.toString("utf8").slice(0, 300)}`);
+      const file = join(scratch, `keys-${files++}.txt`);
+      await writeFile(file, res.body, { mode: 0o600 });
+      return file;
+    };
+
+    const measure = async (row: Row, connections: number, durationS: number, rate: number): Promise<RowResult> => {
+      const { url, headers } = urlOf(row);
+      const spec: LoadSpec = {
+        url,
+        method: row.method,
+        headers: { ...headers, ...(row.auth === "cold" ? {} : auth[row.auth]) },
+        connections,
+        durationS,
+      };
+      if (row.largeBody) spec.bodyFile = bodyFile;
+      // One probe: the row must answer what it claims to measure (row 5's probe uses its main key: a D1-only key would be spent).
+      const probeHeaders = row.auth === "cold" ? { ...spec.headers, ...auth.main } : spec.headers;
+      const probe = await httpRequest(url, { method: row.method, headers: probeHeaders, body: row.largeBody ? body : undefined });
+      if (probe.status !== row.expect)
+        throw new Error(
+          `row ${row.id} (${row.label}): expected ${row.expect}, got ${probe.status}: ${probe.body.toString("utf8").slice(0, 300)}`,
+        );
+      if (o.warmupS > 0)
+        await runWrk({ ...spec, durationS: o.warmupS, keysFile: row.auth === "cold" ? await coldKeys(o.warmupS, rate) : undefined });
+      if (row.auth === "cold") spec.keysFile = await coldKeys(durationS, rate);
+      const cpu0 = cpuMs(workerd);
+      const load = await runWrk(spec);
+      const cpu1 = cpuMs(workerd);
+      const unexpected = (row.expect < 400 ? load.non2xx : load.requests - load.non2xx) + load.failures;
+      if (unexpected > 0)
+        log(
+          `  WARNING: ${unexpected} responses of row ${row.id} were not the expected ${row.expect} class (or failed): the row is not valid`,
+        );
+      if (load.keysReused > 0) log(`  warning: row ${row.id} ran out of fresh keys (${load.keysReused} requests reused one)`);
+      const cpuUs =
+        row.target === "origin" || cpu0 === null || cpu1 === null || load.requests === 0 ? null : ((cpu1 - cpu0) * 1000) / load.requests;
+      log(
+        `  ${row.id.padEnd(4)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.p50Ms.toFixed(3)} ms  workerd ${cpuUs?.toFixed(0) ?? "-"} µs/req  ${row.label}`,
+      );
+      return { id: row.id, rps: load.rps, p50Ms: load.p50Ms, p99Ms: load.p99Ms, cpuUs, requests: load.requests, unexpected };
+    };
+
+    const measured = { rows: new Map<string, RowResult>(), sequential: new Map<string, RowResult>() } satisfies Measured;
+    log(`rows: wrk, ${o.connections} connections, ${o.warmupS} s warm-up + ${o.durationS} s each`);
+    for (const row of rows) measured.rows.set(row.id, await measure(row, o.connections, o.durationS, measured.rows.get("4")?.rps ?? 3000));
+    if (o.seqS > 0) {
+      log(`one connection, one request at a time: ${o.seqS} s each (ids with an s)`);
+      for (const row of rows.filter((r) => SEQUENTIAL_ROWS.includes(r.id))) {
+        const rate = 1000 / (measured.sequential.get("4")?.p50Ms ?? 0.5);
+        measured.sequential.set(row.id, await measure({ ...row, id: `s${row.id}` }, 1, o.seqS, rate));
+      }
+    }
+    return {
+      startedAt,
+      source,
+      settings: { ...o, runtime: rt.versions, cpus: availableParallelism(), node: process.version },
+      rows: [...measured.rows.values()],
+      sequential: [...measured.sequential.values()],
+      targets: TARGETS.map((t) => ({ id: t.id, value: t.value(measured) })),
+      workerErrors,
+    };
+  } finally {
+    await started?.dispose();
+    origin.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
