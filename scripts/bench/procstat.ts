@@ -1,10 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 
-/**
- * CPU time of a process from /proc (Linux): the bench's primary figure, since
- * requests/s on a shared machine moves far more than CPU per request. Null
- * where /proc is missing, so the bench still runs elsewhere, with fewer columns.
- */
+/** CPU time from /proc (Linux), the bench's primary figure; null where /proc is missing. */
 
 /** Linux USER_HZ: 100 on every mainstream kernel build. */
 const TICKS_PER_SECOND = 100;

@@ -35,8 +35,7 @@ function rowsTable(results: readonly RowResult[]): string {
 export function formatRun(r: RunReport): string {
   const s = r.settings;
   const out = [
-    `source ${r.source}; wrk, ${s.connections} connections, ${s.warmupS} s warm-up + ${s.durationS} s per row, via ${s.via}; ` +
-      `Miniflare ${s.runtime.miniflare}, workerd ${s.runtime.workerd}, Node ${s.node}, ${s.cpus} CPUs`,
+    `source ${r.source}; wrk, ${s.connections} connections, ${s.warmupS} s warm-up + ${s.durationS} s per row, via ${s.via}; ${JSON.stringify(s.runtime)}`,
     "",
     rowsTable(r.rows),
   ];

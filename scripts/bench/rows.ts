@@ -20,78 +20,38 @@ export interface Row {
 }
 
 const P = "/api/v1/candidates";
+const row = (id: string, target: string, auth: Auth, label: string, more: Partial<Row> = {}): Row => ({
+  id,
+  label,
+  target,
+  method: "GET",
+  path: P,
+  auth,
+  expect: 200,
+  ...more,
+});
 
 // Valid-key rows first; refusals last, since they count against the failed-authentication limiter.
 export const ROWS: readonly Row[] = [
-  { id: "1", label: "origin direct (no Worker)", target: "origin", method: "GET", path: P, auth: "none", expect: 200 },
-  { id: "2", label: "pass-through: fetch(origin)", target: "pass", method: "GET", path: P, auth: "none", expect: 200 },
-  { id: "2b", label: "hello-world (constant response)", target: "hello", method: "GET", path: "/", auth: "none", expect: 200 },
-  {
-    id: "2L",
-    label: "pass-through + one JSON log line (floor of row 3)",
-    target: "pass-log",
-    method: "GET",
-    path: P,
-    auth: "none",
-    expect: 200,
-  },
-  {
-    id: "2bL",
-    label: "hello-world + one JSON log line (floor of rows 6)",
-    target: "hello-log",
-    method: "GET",
-    path: "/",
-    auth: "none",
-    expect: 200,
-  },
-  { id: "3", label: "gateway, key in isolate memory", target: "gateway", method: "GET", path: P, auth: "main", expect: 200 },
-  { id: "3r", label: "gateway, rate-limited key under its limit", target: "gateway", method: "GET", path: P, auth: "limited", expect: 200 },
-  { id: "2k", label: "pass-through + one KV read (floor of row 4)", target: "pass-kv", method: "GET", path: P, auth: "none", expect: 200 },
-  { id: "4", label: "gateway, key in KV (memory cache off)", target: "gateway-kv", method: "GET", path: P, auth: "main", expect: 200 },
-  {
-    id: "5",
-    label: "gateway, key only in D1 (each key used once)",
-    target: "gateway-kv",
-    method: "GET",
-    path: P,
-    auth: "cold",
-    expect: 200,
-  },
-  {
-    id: "7a",
-    label: "pass-through, 1 MiB request body",
-    target: "pass",
-    method: "POST",
-    path: P,
-    auth: "none",
-    largeBody: true,
-    expect: 200,
-  },
-  {
-    id: "7b",
-    label: "gateway, 1 MiB request body",
-    target: "gateway",
-    method: "POST",
-    path: P,
-    auth: "main",
-    largeBody: true,
-    expect: 200,
-  },
-  { id: "7c", label: "pass-through, 1 MiB response body", target: "pass", method: "GET", path: `${P}/large`, auth: "none", expect: 200 },
-  { id: "7d", label: "gateway, 1 MiB response body", target: "gateway", method: "GET", path: `${P}/large`, auth: "main", expect: 200 },
-  { id: "6a", label: "refusal: no key (401)", target: "gateway", method: "GET", path: P, auth: "none", expect: 401 },
-  {
-    id: "6b",
-    label: "refusal: malformed key, bad checksum (401)",
-    target: "gateway",
-    method: "GET",
-    path: P,
-    auth: "malformed",
-    expect: 401,
-  },
-  { id: "6c", label: "refusal: unknown well-formed key (401)", target: "gateway", method: "GET", path: P, auth: "unknown", expect: 401 },
-  { id: "6d", label: "refusal: missing scope (403)", target: "gateway", method: "GET", path: "/api/v1/jobs", auth: "main", expect: 403 },
-  { id: "6r", label: "refusal: over its rate limit (429)", target: "gateway", method: "GET", path: P, auth: "overlimit", expect: 429 },
+  row("1", "origin", "none", "origin direct (no Worker)"),
+  row("2", "pass", "none", "pass-through: fetch(origin)"),
+  row("2b", "hello", "none", "hello-world (constant response)", { path: "/" }),
+  row("2L", "pass-log", "none", "pass-through + one JSON log line (floor of row 3)"),
+  row("2bL", "hello-log", "none", "hello-world + one JSON log line (floor of rows 6)", { path: "/" }),
+  row("3", "gateway", "main", "gateway, key in isolate memory"),
+  row("3r", "gateway", "limited", "gateway, rate-limited key under its limit"),
+  row("2k", "pass-kv", "none", "pass-through + one KV read (floor of row 4)"),
+  row("4", "gateway-kv", "main", "gateway, key in KV (memory cache off)"),
+  row("5", "gateway-kv", "cold", "gateway, key only in D1 (each key used once)"),
+  row("7a", "pass", "none", "pass-through, 1 MiB request body", { method: "POST", largeBody: true }),
+  row("7b", "gateway", "main", "gateway, 1 MiB request body", { method: "POST", largeBody: true }),
+  row("7c", "pass", "none", "pass-through, 1 MiB response body", { path: `${P}/large` }),
+  row("7d", "gateway", "main", "gateway, 1 MiB response body", { path: `${P}/large` }),
+  row("6a", "gateway", "none", "refusal: no key (401)", { expect: 401 }),
+  row("6b", "gateway", "malformed", "refusal: malformed key, bad checksum (401)", { expect: 401 }),
+  row("6c", "gateway", "unknown", "refusal: unknown well-formed key (401)", { expect: 401 }),
+  row("6d", "gateway", "main", "refusal: missing scope (403)", { path: "/api/v1/jobs", expect: 403 }),
+  row("6r", "gateway", "overlimit", "refusal: over its rate limit (429)", { expect: 429 }),
 ];
 
 /** Rows also run at one connection, one request at a time (ids get an "s": s3, s2L, …). */
@@ -126,88 +86,39 @@ export interface Target {
   value(m: Measured): number | null;
 }
 
-const diff = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : a - b);
-const throughput = (a: string, b: string) => (m: Measured) => {
-  const x = m.rows.get(a);
-  const y = m.rows.get(b);
-  return x && y ? x.rps / y.rps : null;
+type Pick = (m: Measured, id: string) => number | null | undefined;
+const cpu: Pick = (m, id) => m.rows.get(id)?.cpuUs;
+const rps: Pick = (m, id) => m.rows.get(id)?.rps;
+const seqP50: Pick = (m, id) => m.sequential.get(id)?.p50Ms;
+const of = (pick: Pick, a: string, b: string, op: (x: number, y: number) => number) => (m: Measured) => {
+  const x = pick(m, a);
+  const y = pick(m, b);
+  return x == null || y == null ? null : op(x, y);
 };
-const refusal = (id: string, what: string): Target => ({
-  id: `T4${id.slice(1)}`,
-  what: `row ${id} (${what}) vs row 2bL (hello-world + log line), throughput`,
-  unit: "×",
-  limit: { kind: "min", value: 0.9 },
-  rows: [id, "2bL"],
-  value: throughput(id, "2bL"),
-});
+/** Row a's throughput over row b's, at least `min`. */
+const ratio = (id: string, a: string, b: string, what: string, min = 0.9): Target => {
+  const value = of(rps, a, b, (x, y) => x / y);
+  return { id, what: `row ${a} vs row ${b}, ${what}`, unit: "×", limit: { kind: "min", value: min }, rows: [a, b], value };
+};
+/** Row a's figure minus row b's, at most `max` (none: informational). */
+const added = (id: string, pick: Pick, unit: Target["unit"], a: string, b: string, what: string, max?: number): Target => {
+  const value = of(pick, a, b, (x, y) => x - y);
+  return { id, what, unit, limit: max === undefined ? undefined : { kind: "max", value: max }, rows: [a, b], value };
+};
 
 export const TARGETS: readonly Target[] = [
-  {
-    id: "T1",
-    what: "row 3 (key in memory) minus row 2L (pass-through + log line), workerd CPU per request",
-    unit: "µs",
-    limit: { kind: "max", value: 100 },
-    rows: ["3", "2L"],
-    value: (m) => diff(m.rows.get("3")?.cpuUs, m.rows.get("2L")?.cpuUs),
-  },
-  {
-    id: "T1t",
-    what: "row 3 vs row 2L, throughput",
-    unit: "×",
-    limit: { kind: "min", value: 0.85 },
-    rows: ["3", "2L"],
-    value: throughput("3", "2L"),
-  },
-  {
-    id: "T2",
-    what: "added p50 at one connection: s3 minus s2L (one request at a time)",
-    unit: "ms",
-    limit: { kind: "max", value: 0.15 },
-    rows: ["3", "2L"],
-    value: (m) => diff(m.sequential.get("3")?.p50Ms, m.sequential.get("2L")?.p50Ms),
-  },
-  {
-    id: "T3",
-    what: "row 4 (key in KV) vs row 2k (pass-through + one KV read), throughput",
-    unit: "×",
-    limit: { kind: "min", value: 0.9 },
-    rows: ["4", "2k"],
-    value: throughput("4", "2k"),
-  },
-  refusal("6a", "no key"),
-  refusal("6b", "malformed key"),
-  refusal("6c", "unknown key"),
-  refusal("6d", "missing scope"),
-  {
-    id: "T5a",
-    what: "row 7b vs row 7a, 1 MiB request body, throughput",
-    unit: "×",
-    limit: { kind: "min", value: 0.9 },
-    rows: ["7b", "7a"],
-    value: throughput("7b", "7a"),
-  },
-  {
-    id: "T5b",
-    what: "row 7d vs row 7c, 1 MiB response body, throughput",
-    unit: "×",
-    limit: { kind: "min", value: 0.9 },
-    rows: ["7d", "7c"],
-    value: throughput("7d", "7c"),
-  },
-  {
-    id: "L-cpu",
-    what: "limited key: row 3r minus row 3, workerd CPU per request (informational)",
-    unit: "µs",
-    rows: ["3r", "3"],
-    value: (m) => diff(m.rows.get("3r")?.cpuUs, m.rows.get("3")?.cpuUs),
-  },
-  {
-    id: "L-p50",
-    what: "limited key: s3r minus s3, p50 at one connection (informational)",
-    unit: "ms",
-    rows: ["3r", "3"],
-    value: (m) => diff(m.sequential.get("3r")?.p50Ms, m.sequential.get("3")?.p50Ms),
-  },
+  added("T1", cpu, "µs", "3", "2L", "row 3 minus row 2L (pass-through + log line), workerd CPU per request", 100),
+  ratio("T1t", "3", "2L", "key in memory vs pass-through + log line, throughput", 0.85),
+  added("T2", seqP50, "ms", "3", "2L", "added p50 at one connection: s3 minus s2L", 0.15),
+  ratio("T3", "4", "2k", "key in KV vs pass-through + one KV read"),
+  ratio("T4a", "6a", "2bL", "no key vs hello-world + log line"),
+  ratio("T4b", "6b", "2bL", "malformed key vs hello-world + log line"),
+  ratio("T4c", "6c", "2bL", "unknown key vs hello-world + log line"),
+  ratio("T4d", "6d", "2bL", "missing scope vs hello-world + log line"),
+  ratio("T5a", "7b", "7a", "1 MiB request body"),
+  ratio("T5b", "7d", "7c", "1 MiB response body"),
+  added("L-cpu", cpu, "µs", "3r", "3", "limited key: row 3r minus row 3, workerd CPU per request"),
+  added("L-p50", seqP50, "ms", "3r", "3", "limited key: s3r minus s3, p50 at one connection"),
 ];
 
 export function meets(t: Target, v: number | null): boolean | null {

@@ -29,7 +29,7 @@ export interface RunOptions {
 export interface RunReport {
   startedAt: string;
   source: string;
-  settings: RunOptions & { runtime: Record<string, string>; cpus: number; node: string };
+  settings: RunOptions & { runtime: Record<string, string> };
   rows: RowResult[];
   sequential: RowResult[];
   targets: { id: string; value: number | null }[];
@@ -95,8 +95,7 @@ export async function runBench(o: RunOptions, log: (line: string) => void): Prom
     const auth = await seedKeys(db, kv, vars.KEY_HASH_SECRET!);
     const workerd = findChild(process.pid, "workerd");
     const urlOf = (row: Row) => {
-      if (row.target === "origin") return { url: origin.url + row.path, headers: {} };
-      const t = rt.targets.get(row.target)!;
+      const t = row.target === "origin" ? { url: origin.url, headers: {} } : rt.targets.get(row.target)!;
       return { url: t.url + row.path, headers: t.headers };
     };
     // Spend the over-limit key's one request, so row 6r measures refusals only.
@@ -119,39 +118,31 @@ export async function runBench(o: RunOptions, log: (line: string) => void): Prom
     };
 
     const measure = async (row: Row, connections: number, durationS: number, rate: number): Promise<RowResult> => {
-      const { url, headers } = urlOf(row);
-      const spec: LoadSpec = {
-        url,
+      const { url, headers: routing } = urlOf(row);
+      const headers = { ...routing, ...(row.auth === "cold" ? {} : auth[row.auth]) };
+      const spec: LoadSpec = { url, method: row.method, headers, connections, durationS, bodyFile: row.largeBody ? bodyFile : undefined };
+      // A probe: the row must answer what it claims to measure (row 5's uses the main key, not spending a D1-only one).
+      const probe = await httpRequest(url, {
         method: row.method,
-        headers: { ...headers, ...(row.auth === "cold" ? {} : auth[row.auth]) },
-        connections,
-        durationS,
-      };
-      if (row.largeBody) spec.bodyFile = bodyFile;
-      // One probe: the row must answer what it claims to measure (row 5's probe uses its main key: a D1-only key would be spent).
-      const probeHeaders = row.auth === "cold" ? { ...spec.headers, ...auth.main } : spec.headers;
-      const probe = await httpRequest(url, { method: row.method, headers: probeHeaders, body: row.largeBody ? body : undefined });
+        headers: { ...headers, ...(row.auth === "cold" ? auth.main : {}) },
+        body: row.largeBody ? body : undefined,
+      });
       if (probe.status !== row.expect)
-        throw new Error(
-          `row ${row.id} (${row.label}): expected ${row.expect}, got ${probe.status}: ${probe.body.toString("utf8").slice(0, 300)}`,
-        );
-      if (o.warmupS > 0)
-        await runWrk({ ...spec, durationS: o.warmupS, keysFile: row.auth === "cold" ? await coldKeys(o.warmupS, rate) : undefined });
-      if (row.auth === "cold") spec.keysFile = await coldKeys(durationS, rate);
+        throw new Error(`row ${row.id}: expected ${row.expect}, got ${probe.status}: ${probe.body.toString("utf8").slice(0, 300)}`);
+      const cold = row.auth === "cold";
+      if (o.warmupS > 0) await runWrk({ ...spec, durationS: o.warmupS, keysFile: cold ? await coldKeys(o.warmupS, rate) : undefined });
+      if (cold) spec.keysFile = await coldKeys(durationS, rate);
       const cpu0 = cpuMs(workerd);
       const load = await runWrk(spec);
       const cpu1 = cpuMs(workerd);
       const unexpected = (row.expect < 400 ? load.non2xx : load.requests - load.non2xx) + load.failures;
-      if (unexpected > 0)
-        log(
-          `  WARNING: ${unexpected} responses of row ${row.id} were not the expected ${row.expect} class (or failed): the row is not valid`,
-        );
-      if (load.keysReused > 0) log(`  warning: row ${row.id} ran out of fresh keys (${load.keysReused} requests reused one)`);
       const cpuUs =
-        row.target === "origin" || cpu0 === null || cpu1 === null || load.requests === 0 ? null : ((cpu1 - cpu0) * 1000) / load.requests;
+        row.target === "origin" || cpu0 === null || cpu1 === null || !load.requests ? null : ((cpu1 - cpu0) * 1000) / load.requests;
       log(
         `  ${row.id.padEnd(4)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.p50Ms.toFixed(3)} ms  workerd ${cpuUs?.toFixed(0) ?? "-"} µs/req  ${row.label}`,
       );
+      if (unexpected > 0) log(`  WARNING: ${unexpected} responses not ${row.expect}-class or failed: row ${row.id} is not valid`);
+      if (load.keysReused > 0) log(`  warning: row ${row.id} ran out of fresh keys (${load.keysReused} requests reused one)`);
       return { id: row.id, rps: load.rps, p50Ms: load.p50Ms, p99Ms: load.p99Ms, cpuUs, requests: load.requests, unexpected };
     };
 
@@ -168,7 +159,7 @@ export async function runBench(o: RunOptions, log: (line: string) => void): Prom
     return {
       startedAt,
       source,
-      settings: { ...o, runtime: rt.versions, cpus: availableParallelism(), node: process.version },
+      settings: { ...o, runtime: { ...rt.versions, node: process.version, cpus: String(availableParallelism()) } },
       rows: [...measured.rows.values()],
       sequential: [...measured.sequential.values()],
       targets: TARGETS.map((t) => ({ id: t.id, value: t.value(measured) })),

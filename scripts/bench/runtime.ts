@@ -8,11 +8,10 @@ import { PROJECT_DIR, WRANGLER_CONFIG } from "../lib/local-state.ts";
 
 /**
  * Every Worker of a bench in ONE Miniflare instance (one workerd process),
- * each bundled with esbuild the way wrangler resolves Workers. Workers given
- * `gateway` bindings get wrangler.toml's bindings, vars and compatibility
- * settings (through wrangler's `unstable_getMiniflareWorkerOptions`), so the
- * bench follows the project's configuration. Miniflare is the copy bundled
- * with wrangler (the one `wrangler dev` runs), not the test plugin's.
+ * bundled with esbuild the way wrangler resolves Workers. `gateway` Workers get
+ * wrangler.toml's bindings, vars and compatibility settings (wrangler's
+ * `unstable_getMiniflareWorkerOptions`), so the bench follows the project's
+ * configuration. Miniflare is wrangler's own copy (the one `wrangler dev` runs).
  */
 
 /** entry: through Miniflare's entry Worker, routed by Host (the calibrated setup); direct: a socket per Worker. */
@@ -22,20 +21,15 @@ export interface WorkerSpec {
   name: string;
   /** Entry module, relative to the project. */
   entry: string;
-  /** wrangler.toml's bindings (KV, D1, vars) with these vars on top; else `plain` vars only. */
+  /** wrangler.toml's bindings with these vars on top; else `plain` vars only. */
   gateway?: Record<string, string>;
   plain?: Record<string, string>;
 }
 
-export interface Target {
-  url: string;
-  /** The Host that routes to it in `entry` mode. */
-  headers: Record<string, string>;
-}
-
 export interface BenchRuntime {
   mf: Miniflare;
-  targets: Map<string, Target>;
+  /** Base URL and the headers (Host, in `entry` mode) that reach each Worker. */
+  targets: Map<string, { url: string; headers: Record<string, string> }>;
   versions: Record<string, string>;
   dispose(): Promise<void>;
 }
@@ -45,18 +39,11 @@ interface MiniflareModule {
   convertV4MiniflareOptions(options: Record<string, unknown>): ConstructorParameters<typeof Miniflare>[0];
 }
 
-const requireHere = createRequire(import.meta.url);
-
-function versionOf(require: NodeRequire, name: string): string {
-  try {
-    return (require(`${name}/package.json`) as { version?: string }).version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
+const version = (require: NodeRequire, name: string) => (require(`${name}/package.json`) as { version: string }).version;
 
 async function bundle(entry: string, define: Record<string, string>): Promise<string> {
   const esbuild = await import("esbuild");
+  // What wrangler resolves for Workers.
   const result = await esbuild.build({
     entryPoints: [join(PROJECT_DIR, entry)],
     bundle: true,
@@ -68,11 +55,8 @@ async function bundle(entry: string, define: Record<string, string>): Promise<st
     external: ["cloudflare:*", "node:*"],
     define,
     write: false,
-    logLevel: "silent",
   });
-  const out = result.outputFiles[0];
-  if (!out) throw new Error(`esbuild produced nothing for ${entry}`);
-  return out.text;
+  return result.outputFiles[0]!.text;
 }
 
 export async function startRuntime(
@@ -83,25 +67,26 @@ export async function startRuntime(
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const fromConfig = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
   const base: Record<string, unknown> = fromConfig.workerOptions;
-  const baseBindings = typeof base.bindings === "object" && base.bindings !== null ? base.bindings : {};
-  const requireFromWrangler = createRequire(requireHere.resolve("wrangler/package.json"));
+  const requireFromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
   const miniflareEntry = requireFromWrangler.resolve("miniflare");
   const mod = (await import(pathToFileURL(miniflareEntry).href)) as MiniflareModule;
   const persistDir = await mkdtemp(join(tmpdir(), "ats-gateway-bench-"));
-
-  const bundles = new Map<string, string>();
   const workers: Record<string, unknown>[] = [];
   for (const spec of specs) {
-    const code = bundles.get(spec.entry) ?? (await bundle(spec.entry, fromConfig.define));
-    bundles.set(spec.entry, code);
     const common = {
       name: spec.name,
-      modules: [{ type: "ESModule", path: join(PROJECT_DIR, ".bench-modules", `${spec.name}.mjs`), contents: code }],
+      modules: [
+        {
+          type: "ESModule",
+          path: join(PROJECT_DIR, ".bench-modules", `${spec.name}.mjs`),
+          contents: await bundle(spec.entry, fromConfig.define),
+        },
+      ],
       ...(via === "direct" ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : { routes: [`${spec.name}.bench/*`] }),
     };
     workers.push(
       spec.gateway
-        ? { ...base, ...common, bindings: { ...baseBindings, ...spec.gateway } }
+        ? { ...base, ...common, bindings: { ...(base.bindings as object | undefined), ...spec.gateway } }
         : { ...common, compatibilityDate: base.compatibilityDate, compatibilityFlags: base.compatibilityFlags, bindings: spec.plain ?? {} },
     );
   }
@@ -110,27 +95,22 @@ export async function startRuntime(
       host: "127.0.0.1",
       port: 0,
       resourcePersistencePath: persistDir,
-      handleStructuredLogs: (log: { level: string; message: string }) => onLog(log.level, log.message),
       workers,
+      handleStructuredLogs: (log: { level: string; message: string }) => onLog(log.level, log.message),
     }),
   );
   const entryUrl = (await mf.ready).href.replace(/\/$/, "");
-  const targets = new Map<string, Target>();
-  for (const spec of specs) {
-    targets.set(
-      spec.name,
-      via === "direct"
-        ? { url: (await mf.unsafeGetDirectURL(spec.name)).href.replace(/\/$/, ""), headers: {} }
-        : { url: entryUrl, headers: { Host: `${spec.name}.bench` } },
-    );
+  const targets: BenchRuntime["targets"] = new Map();
+  for (const { name } of specs) {
+    const url = via === "direct" ? (await mf.unsafeGetDirectURL(name)).href.replace(/\/$/, "") : entryUrl;
+    targets.set(name, { url, headers: via === "direct" ? {} : { Host: `${name}.bench` } });
   }
   return {
     mf,
     targets,
     versions: {
-      miniflare: versionOf(requireFromWrangler, "miniflare"),
-      workerd: versionOf(createRequire(miniflareEntry), "workerd"),
-      wrangler: versionOf(requireHere, "wrangler"),
+      miniflare: version(requireFromWrangler, "miniflare"),
+      workerd: version(createRequire(miniflareEntry), "workerd"),
       compatibilityDate: String(base.compatibilityDate),
     },
     async dispose() {

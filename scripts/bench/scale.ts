@@ -2,16 +2,15 @@ import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { PROJECT_DIR } from "../lib/local-state.ts";
+import { PROJECT_DIR, randomSigningKey } from "../lib/local-state.ts";
 import { httpRequest } from "./http.ts";
 import { startRuntime } from "./runtime.ts";
 import { applyMigrations, storesOf } from "./seed.ts";
 
 /**
- * `npm run bench:scale`: how cost grows with the number of keys in D1 (a
- * key's first lookup: the D1 query, and the whole memory → KV → D1 chain),
- * the memory cache's size (a hit) and the route table's size (compile,
- * match), each timed inside workerd by bench/workers/scale.ts.
+ * `npm run bench:scale`: how a key's first lookup (the D1 query, and the
+ * whole memory → KV → D1 chain) grows with the number of keys in D1, timed
+ * inside workerd by bench/workers/scale.ts.
  */
 
 const USAGE = "Usage: npm run bench:scale -- [--keys 10,10000,1000000] [--sample 400] [--out DIR]\n";
@@ -42,7 +41,11 @@ function parse(): { keys: number[]; sample: number; out: string } {
 async function main(): Promise<void> {
   const o = parse();
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const gateway = { ORIGIN_URL: "http://127.0.0.1:9", KEY_HASH_SECRET: randomBytes(48).toString("base64url") };
+  const gateway = {
+    ORIGIN_URL: "http://127.0.0.1:9",
+    KEY_HASH_SECRET: randomBytes(48).toString("base64url"),
+    IDENTITY_SIGNING_KEY: randomSigningKey(),
+  };
   const rt = await startRuntime("direct", [{ name: "scale", entry: "bench/workers/scale.ts", gateway }], () => {});
   try {
     await applyMigrations((await storesOf(rt.mf, "scale")).db);
@@ -53,10 +56,6 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 300)}`);
       return (path.startsWith("/mint") ? text : JSON.parse(text)) as T;
     };
-    log("routes: compile and match with 10 … 10,000 patterns…");
-    const routes = await call<Record<string, { compileMs: number; matchMicroseconds: Record<string, number> }>>("GET", "/routes");
-    log("memory tier: authenticate() on a hit with 10 … 1,000,000 cached keys…");
-    const memory = await call<Record<string, { authenticateMicroseconds: number }>>("GET", "/memory");
     const d1: { rows: number; d1QueryFound: number; firstLookupThroughTiers: number; d1QueryUnknown: number }[] = [];
     let rows = 0;
     for (const target of o.keys) {
@@ -73,23 +72,9 @@ async function main(): Promise<void> {
       "| keys in D1 | D1 query, key found (µs) | first lookup, memory → KV → D1 (µs) | D1 query, unknown key (µs) |",
       "|---:|---:|---:|---:|",
       ...d1.map((x) => `| ${f(x.rows, 0)} | ${f(x.d1QueryFound, 0)} | ${f(x.firstLookupThroughTiers, 0)} | ${f(x.d1QueryUnknown, 0)} |`),
-      "",
-      "| keys in the memory cache | authenticate(), memory hit (µs) |",
-      "|---:|---:|",
-      ...Object.entries(memory).map(([size, v]) => `| ${f(Number(size), 0)} | ${f(v.authenticateMicroseconds, 2)} |`),
-      "",
-      "| routes | compile ms | match µs: first / last / deep path / no route |",
-      "|---:|---:|---:|",
-      ...Object.entries(routes).map(([size, v]) => {
-        const m = v.matchMicroseconds;
-        return `| ${f(Number(size), 0)} | ${f(v.compileMs, 1)} | ${[m.first, m.last, m.deep, m.miss].map((n) => f(n, 2)).join(" / ")} |`;
-      }),
     ].join("\n");
     await mkdir(o.out, { recursive: true });
-    await writeFile(
-      join(o.out, "scale.json"),
-      `${JSON.stringify({ startedAt: new Date().toISOString(), ...rt.versions, routes, memory, d1 }, null, 2)}\n`,
-    );
+    await writeFile(join(o.out, "scale.json"), `${JSON.stringify({ startedAt: new Date().toISOString(), ...rt.versions, d1 }, null, 2)}\n`);
     process.stdout.write(`${out}\n\nJSON: ${relative(process.cwd(), join(o.out, "scale.json"))}\n`);
   } finally {
     await rt.dispose();
