@@ -18,8 +18,6 @@ const USAGE = `Usage: npm run bench -- [options]
   --connections N     wrk connections (default 10)
   --seq-seconds S     seconds per one-connection row, one request at a time (default 3; 0 skips)
   --rows LIST         only these rows, e.g. 3,6a (the rows their targets compare with are added)
-  --via MODE          entry (default): through Miniflare's entry Worker, routed by Host;
-                      direct: a socket per Worker (no Miniflare hop)
   --out DIR           where results go (default bench/results, ignored by git)
 
   --ab LIST           instead: interleaved A/B of in-isolate variants (bench/workers/ab.ts), the
@@ -38,7 +36,6 @@ const OPTIONS = {
   connections: { type: "string", default: "10" },
   "seq-seconds": { type: "string", default: "3" },
   rows: { type: "string" },
-  via: { type: "string", default: "entry" },
   out: { type: "string", default: join(PROJECT_DIR, "bench", "results") },
   ab: { type: "string" },
   pairs: { type: "string", default: "10" },
@@ -68,13 +65,11 @@ function parse(argv: string[]) {
       throw new UsageError(err instanceof Error ? err.message : String(err));
     }
   })();
-  if (values.via !== "entry" && values.via !== "direct") throw new UsageError("--via is entry or direct");
   const run: RunOptions = {
     durationS: whole("duration", values.duration, 1, 600),
     warmupS: whole("warmup", values.warmup, 0, 120),
     connections: whole("connections", values.connections, 1, 1000),
     seqS: whole("seq-seconds", values["seq-seconds"], 0, 600),
-    via: values.via,
     rows: values.rows === undefined ? undefined : list(values.rows),
   };
   const ab =
@@ -103,16 +98,13 @@ async function main(): Promise<void> {
   const runs: RunReport[] = [];
   for (let i = 1; i <= o.runs; i++) {
     log(`\n=== run ${i} of ${o.runs} ===`);
-    const report = await runBench(o.run, log);
-    runs.push(report);
+    runs.push(await runBench(o.run, log));
     const file = o.runs === 1 ? "latest.json" : `run-${i}.json`;
-    await writeFile(join(o.out, file), `${JSON.stringify({ command, ...report }, null, 2)}\n`);
-    process.stdout.write(`\n${formatRun(report)}JSON: ${saved(file)}\n`);
+    await writeFile(join(o.out, file), `${JSON.stringify({ command, ...runs.at(-1) }, null, 2)}\n`);
+    process.stdout.write(`\n${formatRun(runs.at(-1)!)}JSON: ${saved(file)}\n`);
   }
-  if (o.runs > 1) {
-    await writeFile(join(o.out, "runs.md"), formatRuns(runs, command));
-    process.stdout.write(`\n${formatRuns(runs, command)}\nSummary for docs/performance.md: ${saved("runs.md")}\n`);
-  }
+  await writeFile(join(o.out, "runs.md"), formatRuns(runs, command));
+  process.stdout.write(`\n${formatRuns(runs, command)}\nSummary for docs/performance.md: ${saved("runs.md")}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -1,10 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { randomSigningKey } from "../lib/local-state.ts";
 import { httpRequest } from "./http.ts";
 import { cpuMs, findChild } from "./procstat.ts";
 import { startOrigin } from "./processes.ts";
 import { startRuntime, type BenchRuntime } from "./runtime.ts";
-import { applyMigrations, seedKeys, storesOf } from "./seed.ts";
+import { applyMigrations, gatewayVars, seedKeys, storesOf } from "./seed.ts";
 
 /**
  * `npm run bench -- --ab floor,gateway`: interleaved A/B inside one isolate
@@ -31,19 +29,13 @@ const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.flo
 
 export async function runAb(o: AbOptions, log: (line: string) => void): Promise<{ results: AbResult[]; table: string }> {
   const origin = await startOrigin();
-  const hashSecret = randomBytes(48).toString("base64url");
-  const gateway = {
-    ORIGIN_URL: origin.url,
-    KEY_HASH_SECRET: hashSecret,
-    IDENTITY_SIGNING_KEY: randomSigningKey(),
-    AUTH_FAIL_LIMIT: "1000000",
-  };
+  const gateway = gatewayVars(origin.url);
   let rt: BenchRuntime | null = null;
   try {
     rt = await startRuntime("direct", [{ name: "ab", entry: "bench/workers/ab.ts", gateway }], () => {});
     const { db, kv } = await storesOf(rt.mf, "ab");
     await applyMigrations(db);
-    const key = (await seedKeys(db, kv, hashSecret)).main.authorization!.slice("Bearer ".length);
+    const key = (await seedKeys(db, kv, gateway.KEY_HASH_SECRET!)).main.authorization!.slice("Bearer ".length);
     const workerd = findChild(process.pid, "workerd");
     const { url } = rt.targets.get("ab")!;
     const call = async (variant: string, n: number) => {
@@ -75,11 +67,8 @@ export async function runAb(o: AbOptions, log: (line: string) => void): Promise<
     const lines = results.map((r) => {
       const diffs = r.cpuUs.map((c, i) => c - base.cpuUs[i]!).sort((a, b) => a - b);
       const spread = diffs.length > 2 ? diffs.slice(1, -1) : diffs;
-      const delta =
-        r === base
-          ? ""
-          : `${median(diffs) >= 0 ? "+" : ""}${median(diffs).toFixed(0)} µs [${spread[0]!.toFixed(0)}, ${spread.at(-1)!.toFixed(0)}]`;
-      return `| ${r.variant} | ${median(r.cpuUs).toFixed(0)} | ${median(r.wallUs).toFixed(0)} | ${delta} |`;
+      const delta = `${median(diffs) >= 0 ? "+" : ""}${median(diffs).toFixed(0)} µs [${spread[0]!.toFixed(0)}, ${spread.at(-1)!.toFixed(0)}]`;
+      return `| ${r.variant} | ${median(r.cpuUs).toFixed(0)} | ${median(r.wallUs).toFixed(0)} | ${r === base ? "" : delta} |`;
     });
     const table = [
       `${o.pairs} pairs × ${o.n} requests per variant, one isolate, workerd CPU from /proc`,

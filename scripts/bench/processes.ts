@@ -45,8 +45,6 @@ export interface LoadSpec {
   connections: number;
   durationS: number;
   bodyFile?: string;
-  /** One key per line: each request uses the next key once (row 5). */
-  keysFile?: string;
 }
 
 export interface LoadResult {
@@ -57,14 +55,13 @@ export interface LoadResult {
   /** Statuses outside 2xx/3xx. */
   non2xx: number;
   failures: number;
-  keysReused: number;
 }
 
 export function runWrk(spec: LoadSpec): Promise<LoadResult> {
   const args = ["-t1", `-c${spec.connections}`, `-d${spec.durationS}s`, "--timeout", "10s", "-s", join(HERE, "wrk.lua")];
   for (const [k, v] of Object.entries(spec.headers)) args.push("-H", `${k}: ${v}`);
   args.push(spec.url);
-  const env = { ...process.env, BENCH_METHOD: spec.method, BENCH_BODY_FILE: spec.bodyFile ?? "", BENCH_KEYS_FILE: spec.keysFile ?? "" };
+  const env = { ...process.env, BENCH_METHOD: spec.method, BENCH_BODY_FILE: spec.bodyFile ?? "" };
   return new Promise((resolve, reject) => {
     const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"], env });
     let out = "";
@@ -83,7 +80,6 @@ export function runWrk(spec: LoadSpec): Promise<LoadResult> {
         p99Ms: (j.p99Us ?? NaN) / 1000,
         non2xx: j.non2xx ?? 0,
         failures: (j.socketErrors ?? 0) + (j.timeouts ?? 0),
-        keysReused: j.keysReused ?? 0,
       });
     });
   });

@@ -3,7 +3,7 @@ import type { RunReport } from "./run.ts";
 
 /** The bench's printed tables: one run, and the summary of `--runs N` (runs.md, for docs/performance.md). */
 
-const fixed = (v: number | null | undefined, digits: number): string => (v == null || !Number.isFinite(v) ? "-" : v.toFixed(digits));
+const fixed = (v: number | null, digits: number): string => (v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits));
 
 export function formatValue(t: Target, v: number | null): string {
   if (v === null) return "-";
@@ -17,30 +17,9 @@ function markdown(headers: string[], rows: string[][]): string {
   return [headers, align, ...rows].map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 
-function rowsTable(results: readonly RowResult[]): string {
-  return markdown(
-    ["row", "what", "req/s", "p50 ms", "p99 ms", "workerd CPU µs/req", "check"],
-    results.map((r) => [
-      r.id,
-      ROWS.find((x) => x.id === r.id.replace(/^s/, ""))?.label ?? "",
-      r.rps.toFixed(0),
-      fixed(r.p50Ms, 3),
-      fixed(r.p99Ms, 3),
-      fixed(r.cpuUs, 0),
-      r.unexpected === 0 ? "ok" : `BAD ×${r.unexpected}`,
-    ]),
-  );
-}
-
+/** One run: the rows were printed as they ran; the targets. */
 export function formatRun(r: RunReport): string {
-  const s = r.settings;
-  const out = [
-    `source ${r.source}; wrk, ${s.connections} connections, ${s.warmupS} s warm-up + ${s.durationS} s per row, via ${s.via}; ${JSON.stringify(s.runtime)}`,
-    "",
-    rowsTable(r.rows),
-  ];
-  if (r.sequential.length > 0) out.push("", "One connection, one request at a time:", "", rowsTable(r.sequential));
-  out.push("", "Targets:");
+  const out = [`source ${r.source}; ${JSON.stringify(r.settings)}`, "Targets:"];
   for (const t of TARGETS) {
     const v = r.targets.find((x) => x.id === t.id)?.value ?? null;
     const ok = meets(t, v);
@@ -48,6 +27,8 @@ export function formatRun(r: RunReport): string {
       `  ${ok === null ? (t.limit ? "----" : "info") : ok ? "PASS" : "FAIL"}  ${t.id.padEnd(5)} ${t.what}: ${formatValue(t, v)} (${limitOf(t)})`,
     );
   }
+  const bad = [...r.rows, ...r.sequential].filter((x) => x.unexpected > 0);
+  if (bad.length > 0) out.push(`NOT VALID: rows ${bad.map((x) => x.id).join(", ")} had unexpected statuses or failures`);
   for (const e of r.workerErrors) out.push(`worker ${e}`);
   return `${out.join("\n")}\n`;
 }

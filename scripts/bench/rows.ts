@@ -4,7 +4,7 @@
  */
 
 /** Which key a row's requests carry (scripts/bench/seed.ts mints them). */
-export type Auth = "none" | "main" | "malformed" | "unknown" | "limited" | "overlimit" | "cold";
+export type Auth = "none" | "main" | "malformed" | "unknown" | "limited" | "overlimit";
 
 export interface Row {
   id: string;
@@ -42,7 +42,6 @@ export const ROWS: readonly Row[] = [
   row("3r", "gateway", "limited", "gateway, rate-limited key under its limit"),
   row("2k", "pass-kv", "none", "pass-through + one KV read (floor of row 4)"),
   row("4", "gateway-kv", "main", "gateway, key in KV (memory cache off)"),
-  row("5", "gateway-kv", "cold", "gateway, key only in D1 (each key used once)"),
   row("7a", "pass", "none", "pass-through, 1 MiB request body", { method: "POST", largeBody: true }),
   row("7b", "gateway", "main", "gateway, 1 MiB request body", { method: "POST", largeBody: true }),
   row("7c", "pass", "none", "pass-through, 1 MiB response body", { path: `${P}/large` }),
@@ -55,7 +54,7 @@ export const ROWS: readonly Row[] = [
 ];
 
 /** Rows also run at one connection, one request at a time (ids get an "s": s3, s2L, …). */
-export const SEQUENTIAL_ROWS: readonly string[] = ["2L", "3", "3r", "4", "5", "6a"];
+export const SEQUENTIAL_ROWS: readonly string[] = ["2L", "3", "3r", "4", "6a"];
 
 /** What one row measured. */
 export interface RowResult {

@@ -1,15 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_DIR, randomSigningKey } from "../lib/local-state.ts";
+import { PROJECT_DIR } from "../lib/local-state.ts";
 import { httpRequest } from "./http.ts";
 import { cpuMs, findChild } from "./procstat.ts";
 import { runWrk, startOrigin, type LoadSpec } from "./processes.ts";
 import { selectRows, SEQUENTIAL_ROWS, TARGETS, type Measured, type Row, type RowResult } from "./rows.ts";
-import { startRuntime, type BenchRuntime, type Via, type WorkerSpec } from "./runtime.ts";
-import { applyMigrations, seedKeys, storesOf } from "./seed.ts";
+import { startRuntime, type BenchRuntime, type WorkerSpec } from "./runtime.ts";
+import { applyMigrations, gatewayVars, seedKeys, storesOf } from "./seed.ts";
 
 /**
  * One whole bench: a fresh origin and Miniflare, every row side by side under
@@ -22,7 +21,6 @@ export interface RunOptions {
   connections: number;
   /** Seconds per one-connection row; 0 skips them. */
   seqS: number;
-  via: Via;
   rows?: string[];
 }
 
@@ -38,18 +36,6 @@ export interface RunReport {
 
 const FLOORS = "bench/workers/floors.ts";
 
-/** Vars of every gateway Worker, on top of wrangler.toml's. */
-function gatewayVars(originUrl: string): Record<string, string> {
-  return {
-    ORIGIN_URL: originUrl,
-    KEY_HASH_SECRET: randomBytes(48).toString("base64url"),
-    IDENTITY_SIGNING_KEY: randomSigningKey(),
-    // The refusal rows send hundreds of thousands of failures from one client: raise the
-    // failed-authentication limit (the schema's maximum) rather than measure its 429.
-    AUTH_FAIL_LIMIT: "1000000",
-  };
-}
-
 function workers(originUrl: string, gateway: Record<string, string>): WorkerSpec[] {
   const floor = (name: string) => ({ name, entry: FLOORS, plain: { FLOOR: name, ORIGIN_URL: originUrl } });
   return [
@@ -61,8 +47,6 @@ function workers(originUrl: string, gateway: Record<string, string>): WorkerSpec
     { name: "gateway", entry: "src/index.ts", gateway },
     // A TTL of 0 keeps the isolate's cache empty (src/memory/ttl-cache.ts): every key is read from KV.
     { name: "gateway-kv", entry: "src/index.ts", gateway: { ...gateway, MEMORY_CACHE_TTL_MS: "0" } },
-    // Its /mint makes the thousands of D1-only keys of rows 5 and s5.
-    { name: "seeder", entry: "bench/workers/scale.ts", gateway },
   ];
 }
 
@@ -85,8 +69,8 @@ export async function runBench(o: RunOptions, log: (line: string) => void): Prom
   const vars = gatewayVars(origin.url);
   let started: BenchRuntime | null = null;
   try {
-    // The floors and the seeder bind wrangler.toml's KeyMeter namespace without exporting its class: not an error.
-    const rt = (started = await startRuntime(o.via, workers(origin.url, vars), (level, message) => {
+    // pass-kv binds wrangler.toml's KeyMeter namespace without exporting its class: not an error.
+    const rt = (started = await startRuntime("entry", workers(origin.url, vars), (level, message) => {
       if ((level === "error" || level === "warn") && !message.includes('class "KeyMeter"') && workerErrors.length < 20)
         workerErrors.push(`${level}: ${message.slice(0, 300)}`);
     }));
@@ -105,33 +89,15 @@ export async function runBench(o: RunOptions, log: (line: string) => void): Prom
     const bodyFile = join(scratch, "body-1mib.bin");
     await writeFile(bodyFile, body);
 
-    const seeder = rt.targets.get("seeder")!;
-    let files = 0;
-    /** Fresh D1-only keys in a file for wrk, enough for `seconds` at `rate` requests/s. */
-    const coldKeys = async (seconds: number, rate: number): Promise<string> => {
-      const n = Math.min(250_000, Math.ceil(rate * seconds * 1.25) + 200);
-      const res = await httpRequest(`${seeder.url}/mint?n=${n}`, { method: "POST", headers: seeder.headers, timeoutMs: 900_000 });
-      if (res.status !== 200) throw new Error(`seeding D1-only keys failed: ${res.body.toString("utf8").slice(0, 300)}`);
-      const file = join(scratch, `keys-${files++}.txt`);
-      await writeFile(file, res.body, { mode: 0o600 });
-      return file;
-    };
-
-    const measure = async (row: Row, connections: number, durationS: number, rate: number): Promise<RowResult> => {
+    const measure = async (row: Row, connections: number, durationS: number): Promise<RowResult> => {
       const { url, headers: routing } = urlOf(row);
-      const headers = { ...routing, ...(row.auth === "cold" ? {} : auth[row.auth]) };
+      const headers = { ...routing, ...auth[row.auth] };
       const spec: LoadSpec = { url, method: row.method, headers, connections, durationS, bodyFile: row.largeBody ? bodyFile : undefined };
-      // A probe: the row must answer what it claims to measure (row 5's uses the main key, not spending a D1-only one).
-      const probe = await httpRequest(url, {
-        method: row.method,
-        headers: { ...headers, ...(row.auth === "cold" ? auth.main : {}) },
-        body: row.largeBody ? body : undefined,
-      });
+      // A probe: the row must answer what it claims to measure.
+      const probe = await httpRequest(url, { method: row.method, headers, body: row.largeBody ? body : undefined });
       if (probe.status !== row.expect)
         throw new Error(`row ${row.id}: expected ${row.expect}, got ${probe.status}: ${probe.body.toString("utf8").slice(0, 300)}`);
-      const cold = row.auth === "cold";
-      if (o.warmupS > 0) await runWrk({ ...spec, durationS: o.warmupS, keysFile: cold ? await coldKeys(o.warmupS, rate) : undefined });
-      if (cold) spec.keysFile = await coldKeys(durationS, rate);
+      if (o.warmupS > 0) await runWrk({ ...spec, durationS: o.warmupS });
       const cpu0 = cpuMs(workerd);
       const load = await runWrk(spec);
       const cpu1 = cpuMs(workerd);
@@ -142,18 +108,16 @@ export async function runBench(o: RunOptions, log: (line: string) => void): Prom
         `  ${row.id.padEnd(4)} ${load.rps.toFixed(0).padStart(6)} req/s  p50 ${load.p50Ms.toFixed(3)} ms  workerd ${cpuUs?.toFixed(0) ?? "-"} µs/req  ${row.label}`,
       );
       if (unexpected > 0) log(`  WARNING: ${unexpected} responses not ${row.expect}-class or failed: row ${row.id} is not valid`);
-      if (load.keysReused > 0) log(`  warning: row ${row.id} ran out of fresh keys (${load.keysReused} requests reused one)`);
       return { id: row.id, rps: load.rps, p50Ms: load.p50Ms, p99Ms: load.p99Ms, cpuUs, requests: load.requests, unexpected };
     };
 
     const measured = { rows: new Map<string, RowResult>(), sequential: new Map<string, RowResult>() } satisfies Measured;
     log(`rows: wrk, ${o.connections} connections, ${o.warmupS} s warm-up + ${o.durationS} s each`);
-    for (const row of rows) measured.rows.set(row.id, await measure(row, o.connections, o.durationS, measured.rows.get("4")?.rps ?? 3000));
+    for (const row of rows) measured.rows.set(row.id, await measure(row, o.connections, o.durationS));
     if (o.seqS > 0) {
       log(`one connection, one request at a time: ${o.seqS} s each (ids with an s)`);
       for (const row of rows.filter((r) => SEQUENTIAL_ROWS.includes(r.id))) {
-        const rate = 1000 / (measured.sequential.get("4")?.p50Ms ?? 0.5);
-        measured.sequential.set(row.id, await measure({ ...row, id: `s${row.id}` }, 1, o.seqS, rate));
+        measured.sequential.set(row.id, await measure({ ...row, id: `s${row.id}` }, 1, o.seqS));
       }
     }
     return {

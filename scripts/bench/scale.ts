@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { PROJECT_DIR, randomSigningKey } from "../lib/local-state.ts";
+import { PROJECT_DIR } from "../lib/local-state.ts";
 import { httpRequest } from "./http.ts";
 import { startRuntime } from "./runtime.ts";
-import { applyMigrations, storesOf } from "./seed.ts";
+import { applyMigrations, gatewayVars, storesOf } from "./seed.ts";
 
 /**
  * `npm run bench:scale`: how a key's first lookup (the D1 query, and the
@@ -41,11 +40,7 @@ function parse(): { keys: number[]; sample: number; out: string } {
 async function main(): Promise<void> {
   const o = parse();
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const gateway = {
-    ORIGIN_URL: "http://127.0.0.1:9",
-    KEY_HASH_SECRET: randomBytes(48).toString("base64url"),
-    IDENTITY_SIGNING_KEY: randomSigningKey(),
-  };
+  const gateway = gatewayVars("http://127.0.0.1:9");
   const rt = await startRuntime("direct", [{ name: "scale", entry: "bench/workers/scale.ts", gateway }], () => {});
   try {
     await applyMigrations((await storesOf(rt.mf, "scale")).db);

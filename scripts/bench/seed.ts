@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Miniflare } from "miniflare";
@@ -8,20 +9,30 @@ import { mintKey } from "../../src/management/issue.ts";
 import { writeCachedRecord } from "../../src/storage/kv-cache.ts";
 import type { KeyValueStore, SqlDatabase } from "../../src/storage/ports.ts";
 import { insertKey, toAuthRecord } from "../../src/storage/records.ts";
-import { PROJECT_DIR } from "../lib/local-state.ts";
+import { PROJECT_DIR, randomSigningKey } from "../lib/local-state.ts";
 import type { Auth } from "./rows.ts";
 
 /**
  * The bench's storage and keys, written with the project's own functions into
- * the D1 (`DB`) and KV (`KEYS_CACHE`) the gateway Workers bind. Keys in the
- * thousands (rows 5, s5) are minted inside workerd by bench/workers/scale.ts's
- * /mint: through Miniflare's binding proxy that is about 100× slower.
+ * the D1 (`DB`) and KV (`KEYS_CACHE`) the gateway Workers bind.
  */
 
 /** KV entries the bench writes outlive any run (the gateway's own write-backs use KV_CACHE_TTL_S). */
 const KV_TTL_S = 3600;
 /** Row 2k's KV entry (bench/workers/floors.ts reads it under the same name). */
 const FLOOR_KV_KEY = "bench:floor";
+
+/** Vars of every gateway Worker, on top of wrangler.toml's. */
+export function gatewayVars(originUrl: string): Record<string, string> {
+  return {
+    ORIGIN_URL: originUrl,
+    KEY_HASH_SECRET: randomBytes(48).toString("base64url"),
+    IDENTITY_SIGNING_KEY: randomSigningKey(),
+    // The refusal rows send hundreds of thousands of failures from one client: raise the
+    // failed-authentication limit (the schema's maximum) rather than measure its 429.
+    AUTH_FAIL_LIMIT: "1000000",
+  };
+}
 
 /** Miniflare's D1 and KV proxies, which are the shapes of src/storage/ports.ts. */
 export async function storesOf(mf: Miniflare, worker: string): Promise<{ db: SqlDatabase; kv: KeyValueStore }> {
@@ -42,16 +53,12 @@ export async function applyMigrations(db: SqlDatabase): Promise<void> {
 }
 
 /**
- * The Authorization header of every key kind but `cold`: `main` holds
+ * The Authorization header of every key kind: `main` holds
  * candidates:read and candidates:write and is also copied under FLOOR_KV_KEY
  * for row 2k; `limited` has limits too large to reach in a run, so each
  * request pays one KeyMeter round trip; `overlimit` allows one request a day.
  */
-export async function seedKeys(
-  db: SqlDatabase,
-  kv: KeyValueStore,
-  hashSecret: string,
-): Promise<Record<Exclude<Auth, "cold">, Record<string, string>>> {
+export async function seedKeys(db: SqlDatabase, kv: KeyValueStore, hashSecret: string): Promise<Record<Auth, Record<string, string>>> {
   const secret = await importHashKey(hashSecret);
   const mint = async (name: string, rateLimit?: RateLimit, monthlyQuota?: number) => {
     const scopes = ["candidates:read", "candidates:write"];
