@@ -6,6 +6,7 @@ import { runAb } from "./bench/ab.ts";
 import { requireWrk } from "./bench/processes.ts";
 import { formatRun, formatRuns } from "./bench/report.ts";
 import { runBench, type RunOptions, type RunReport } from "./bench/run.ts";
+import { runScale } from "./bench/scale.ts";
 
 /** `npm run bench` (docs/performance.md): the rows and targets of scripts/bench/rows.ts, or an in-isolate A/B. */
 
@@ -24,9 +25,12 @@ const USAGE = `Usage: npm run bench -- [options]
                       first the baseline, e.g. floor,gateway or hello-floor,no-key,missing-scope
   --pairs N           A/B pairs (default 10)
   --n N               requests per variant per pair (default 2000)
+  --scale             instead: a key's first lookup against the number of keys in D1 (npm run bench:scale)
+  --keys LIST         D1 sizes for --scale (default 10,10000,1000000)
+  --sample N          keys looked up at each size (default 400)
   --help
 
-Needs wrk (apt-get install -y wrk), except --ab.
+Needs wrk (apt-get install -y wrk), except --ab and --scale.
 `;
 
 const OPTIONS = {
@@ -40,6 +44,9 @@ const OPTIONS = {
   ab: { type: "string" },
   pairs: { type: "string", default: "10" },
   n: { type: "string", default: "2000" },
+  scale: { type: "boolean", default: false },
+  keys: { type: "string", default: "10,10000,1000000" },
+  sample: { type: "string", default: "400" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
@@ -51,11 +58,7 @@ function whole(name: string, text: string, min: number, max: number): number {
   return n;
 }
 
-const list = (text: string) =>
-  text
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+const list = (text: string) => text.split(",").flatMap((s) => (s.trim() ? [s.trim()] : []));
 
 function parse(argv: string[]) {
   const values = (() => {
@@ -72,12 +75,13 @@ function parse(argv: string[]) {
     seqS: whole("seq-seconds", values["seq-seconds"], 0, 600),
     rows: values.rows === undefined ? undefined : list(values.rows),
   };
+  const variants = list(values.ab ?? "");
+  if (values.ab !== undefined && variants.length < 2) throw new UsageError("--ab needs two variants or more, e.g. floor,gateway");
   const ab =
-    values.ab === undefined
-      ? null
-      : { variants: list(values.ab), pairs: whole("pairs", values.pairs, 1, 100), n: whole("n", values.n, 1, 100_000) };
-  if (ab && ab.variants.length < 2) throw new UsageError("--ab needs two variants or more, e.g. floor,gateway");
-  return { help: values.help, runs: whole("runs", values.runs, 1, 20), out: values.out, run, ab };
+    values.ab === undefined ? null : { variants, pairs: whole("pairs", values.pairs, 1, 100), n: whole("n", values.n, 1, 100_000) };
+  const keys = list(values.keys).map((k) => whole("keys", k, 0, 10_000_000));
+  const scale = values.scale ? { keys: keys.sort((a, b) => a - b), sample: whole("sample", values.sample, 2, 100_000) } : null;
+  return { help: values.help, scale, runs: whole("runs", values.runs, 1, 20), out: values.out, run, ab };
 }
 
 async function main(): Promise<void> {
@@ -88,20 +92,26 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   await mkdir(o.out, { recursive: true });
   const saved = (file: string) => relative(process.cwd(), join(o.out, file));
+  /** Writes the JSON and prints the table with where the JSON went. */
+  const report = async (file: string, data: object, table: string) => {
+    await writeFile(join(o.out, file), `${JSON.stringify({ command, ...data }, null, 2)}\n`);
+    process.stdout.write(`\n${table}JSON: ${saved(file)}\n`);
+  };
+  if (o.scale) {
+    const r = await runScale(o.scale, log);
+    return report("scale.json", { ...o.scale, d1: r.d1 }, r.table);
+  }
   if (o.ab) {
-    const { results, table } = await runAb(o.ab, log);
-    await writeFile(join(o.out, "ab.json"), `${JSON.stringify({ command, ...o.ab, results }, null, 2)}\n`);
-    process.stdout.write(`\n${table}\nJSON: ${saved("ab.json")}\n`);
-    return;
+    const r = await runAb(o.ab, log);
+    return report("ab.json", { ...o.ab, results: r.results }, r.table);
   }
   requireWrk();
   const runs: RunReport[] = [];
   for (let i = 1; i <= o.runs; i++) {
     log(`\n=== run ${i} of ${o.runs} ===`);
-    runs.push(await runBench(o.run, log));
-    const file = o.runs === 1 ? "latest.json" : `run-${i}.json`;
-    await writeFile(join(o.out, file), `${JSON.stringify({ command, ...runs.at(-1) }, null, 2)}\n`);
-    process.stdout.write(`\n${formatRun(runs.at(-1)!)}JSON: ${saved(file)}\n`);
+    const run = await runBench(o.run, log);
+    runs.push(run);
+    await report(o.runs === 1 ? "latest.json" : `run-${i}.json`, run, formatRun(run));
   }
   await writeFile(join(o.out, "runs.md"), formatRuns(runs, command));
   process.stdout.write(`\n${formatRuns(runs, command)}\nSummary for docs/performance.md: ${saved("runs.md")}\n`);

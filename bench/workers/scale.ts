@@ -1,16 +1,13 @@
 /**
- * `npm run bench:scale` (scripts/bench/scale.ts), and the seeder of `npm run bench`:
- * cost against the number of keys in D1, timed inside
- * workerd with the project's own functions. Its clock ticks in whole
- * milliseconds here, so each figure is a loop's mean; the fastest of several
- * passes is kept, since on a shared machine other processes only ever add time.
+ * `npm run bench:scale` (scripts/bench/scale.ts): cost against the number of keys
+ * in D1, timed inside workerd with the project's own functions. Its clock ticks
+ * in whole milliseconds here, so each figure is a loop's mean, the fastest of
+ * three passes: on a shared machine other processes only ever add time.
  *
  *   POST /fill?from=F&n=N  N filler rows (random hashes, no plaintext) in one INSERT … SELECT
  *   POST /mint?n=K         K real keys in D1 only; answers their plaintexts, one a line
  *   POST /keys             body: plaintexts. First lookups: the D1 query alone, the whole
  *                          memory → KV → D1 chain, and the D1 query for unknown hashes
- * (A memory hit is one Map lookup and route matching walks a tree of segments: neither grows
- * with its table, docs/performance.md; the loops that showed it are in this file's history.)
  */
 import { findKey } from "../../src/auth/lookup.ts";
 import type { Bindings } from "../../src/env.ts";

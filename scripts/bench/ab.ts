@@ -32,17 +32,17 @@ export async function runAb(o: AbOptions, log: (line: string) => void): Promise<
   const gateway = gatewayVars(origin.url);
   let rt: BenchRuntime | null = null;
   try {
-    rt = await startRuntime("direct", [{ name: "ab", entry: "bench/workers/ab.ts", gateway }], () => {});
+    rt = await startRuntime([{ name: "ab", entry: "bench/workers/ab.ts", gateway }], () => {});
     const { db, kv } = await storesOf(rt.mf, "ab");
     await applyMigrations(db);
     const key = (await seedKeys(db, kv, gateway.KEY_HASH_SECRET!)).main.authorization!.slice("Bearer ".length);
     const workerd = findChild(process.pid, "workerd");
-    const { url } = rt.targets.get("ab")!;
+    const { url, headers } = rt.targets.get("ab")!;
     const call = async (variant: string, n: number) => {
       const c0 = cpuMs(workerd);
       const w0 = performance.now();
       const res = await httpRequest(`${url}/?v=${encodeURIComponent(variant)}&n=${n}`, {
-        headers: { "x-bench-key": key },
+        headers: { ...headers, "x-bench-key": key },
         timeoutMs: 600_000,
       });
       const c1 = cpuMs(workerd);

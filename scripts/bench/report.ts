@@ -1,4 +1,4 @@
-import { meets, ROWS, TARGETS, type RowResult, type Target } from "./rows.ts";
+import { meets, ROWS, TARGETS, type Target } from "./rows.ts";
 import type { RunReport } from "./run.ts";
 
 /** The bench's printed tables: one run, and the summary of `--runs N` (runs.md, for docs/performance.md). */
@@ -65,26 +65,14 @@ export function formatRuns(runs: readonly RunReport[], command: string): string 
     ),
     "",
   );
-  const perRow = (pick: (r: RunReport) => readonly RowResult[], connections: string) =>
-    [...new Set(runs.flatMap((r) => pick(r).map((x) => x.id)))].map((id) => {
-      const of = runs.map((r) => pick(r).find((x) => x.id === id));
-      const known = (f: (x: RowResult) => number | null) => of.map((x) => (x ? f(x) : null)).filter((v): v is number => v !== null);
-      return [
-        id,
-        ROWS.find((x) => x.id === id.replace(/^s/, ""))?.label ?? "",
-        known((x) => x.rps)
-          .map((v) => v.toFixed(0))
-          .join(" / "),
-        fixed(median(known((x) => x.p50Ms)), 3),
-        fixed(median(known((x) => x.cpuUs)), 0),
-        connections,
-      ];
-    });
-  out.push(
-    markdown(
-      ["row", "what", "req/s per run", "p50 ms (median)", "workerd CPU µs/req (median)", "connections"],
-      [...perRow((r) => r.rows, String(runs[0]?.settings.connections ?? "")), ...perRow((r) => r.sequential, "1")],
-    ),
-  );
+  // Each row's figures over the runs: throughput per run, median p50 and workerd CPU.
+  const ids = [...new Set(runs.flatMap((r) => [...r.rows, ...r.sequential].map((x) => x.id)))];
+  const rowTable = ids.map((id) => {
+    const of = runs.flatMap((r) => [...r.rows, ...r.sequential].filter((x) => x.id === id));
+    const cpus = of.flatMap((x) => (x.cpuUs === null ? [] : [x.cpuUs]));
+    const label = ROWS.find((x) => x.id === id.replace(/^s/, ""))?.label ?? "";
+    return [id, label, of.map((x) => x.rps.toFixed(0)).join(" / "), fixed(median(of.map((x) => x.p50Ms)), 3), fixed(median(cpus), 0)];
+  });
+  out.push(markdown(["row (s: one connection)", "what", "req/s per run", "p50 ms (median)", "workerd CPU µs/req (median)"], rowTable));
   return `${out.join("\n")}\n`;
 }

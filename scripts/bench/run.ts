@@ -70,7 +70,7 @@ export async function runBench(o: RunOptions, log: (line: string) => void): Prom
   let started: BenchRuntime | null = null;
   try {
     // pass-kv binds wrangler.toml's KeyMeter namespace without exporting its class: not an error.
-    const rt = (started = await startRuntime("entry", workers(origin.url, vars), (level, message) => {
+    const rt = (started = await startRuntime(workers(origin.url, vars), (level, message) => {
       if ((level === "error" || level === "warn") && !message.includes('class "KeyMeter"') && workerErrors.length < 20)
         workerErrors.push(`${level}: ${message.slice(0, 300)}`);
     }));

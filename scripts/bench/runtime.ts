@@ -14,9 +14,6 @@ import { PROJECT_DIR, WRANGLER_CONFIG } from "../lib/local-state.ts";
  * configuration. Miniflare is wrangler's own copy (the one `wrangler dev` runs).
  */
 
-/** entry: through Miniflare's entry Worker, routed by Host (the calibrated setup); direct: a socket per Worker. */
-export type Via = "direct" | "entry";
-
 export interface WorkerSpec {
   name: string;
   /** Entry module, relative to the project. */
@@ -28,7 +25,7 @@ export interface WorkerSpec {
 
 export interface BenchRuntime {
   mf: Miniflare;
-  /** Base URL and the headers (Host, in `entry` mode) that reach each Worker. */
+  /** Base URL and the Host header that reach each Worker. */
   targets: Map<string, { url: string; headers: Record<string, string> }>;
   versions: Record<string, string>;
   dispose(): Promise<void>;
@@ -59,11 +56,7 @@ async function bundle(entry: string, define: Record<string, string>): Promise<st
   return result.outputFiles[0]!.text;
 }
 
-export async function startRuntime(
-  via: Via,
-  specs: readonly WorkerSpec[],
-  onLog: (level: string, message: string) => void,
-): Promise<BenchRuntime> {
+export async function startRuntime(specs: readonly WorkerSpec[], onLog: (level: string, message: string) => void): Promise<BenchRuntime> {
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const fromConfig = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
   const base: Record<string, unknown> = fromConfig.workerOptions;
@@ -82,7 +75,8 @@ export async function startRuntime(
           contents: await bundle(spec.entry, fromConfig.define),
         },
       ],
-      ...(via === "direct" ? { unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] } : { routes: [`${spec.name}.bench/*`] }),
+      // Reached through Miniflare's entry Worker, routed by Host: the setup docs/performance.md's figures were calibrated on.
+      routes: [`${spec.name}.bench/*`],
     };
     workers.push(
       spec.gateway
@@ -100,11 +94,7 @@ export async function startRuntime(
     }),
   );
   const entryUrl = (await mf.ready).href.replace(/\/$/, "");
-  const targets: BenchRuntime["targets"] = new Map();
-  for (const { name } of specs) {
-    const url = via === "direct" ? (await mf.unsafeGetDirectURL(name)).href.replace(/\/$/, "") : entryUrl;
-    targets.set(name, { url, headers: via === "direct" ? {} : { Host: `${name}.bench` } });
-  }
+  const targets: BenchRuntime["targets"] = new Map(specs.map(({ name }) => [name, { url: entryUrl, headers: { Host: `${name}.bench` } }]));
   return {
     mf,
     targets,
