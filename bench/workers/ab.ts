@@ -14,12 +14,7 @@ export { KeyMeter } from "../../src/index.ts";
 
 type Handler = (request: Request, env: Bindings, ctx: ExecutionContext) => Response | Promise<Response>;
 
-interface Variant {
-  handler: Handler;
-  path: string;
-  withKey: boolean;
-  expect: number;
-}
+type Variant = { handler: Handler; path: string; withKey: boolean; expect: number };
 
 const P = "/api/v1/candidates";
 const viaGateway: Handler = (request, env, ctx) => gateway.fetch(request, env, ctx);

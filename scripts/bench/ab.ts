@@ -13,17 +13,9 @@ import { applyMigrations, gatewayVars, seedKeys, storesOf } from "./seed.ts";
  * each end. Sees about 10 µs where throughput moves ±20%.
  */
 
-export interface AbOptions {
-  variants: string[];
-  pairs: number;
-  n: number;
-}
-
-export interface AbResult {
-  variant: string;
-  cpuUs: number[];
-  wallUs: number[];
-}
+export type AbOptions = { variants: string[]; pairs: number; n: number };
+/** Per pair, µs per request. */
+export type AbResult = { variant: string; cpuUs: number[]; wallUs: number[] };
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 

@@ -11,13 +11,9 @@ import { fileURLToPath } from "node:url";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 
-export interface Origin {
-  url: string;
-  stop(): void;
-}
-
-export function startOrigin(): Promise<Origin> {
+export function startOrigin(): Promise<{ url: string; stop(): void }> {
   const child = spawn(process.execPath, [join(HERE, "origin.ts")], { stdio: ["ignore", "pipe", "inherit"] });
+  process.once("exit", () => child.kill("SIGTERM")); // also when the bench dies half-way
   return new Promise((resolve, reject) => {
     let buf = "";
     child.stdout.setEncoding("utf8").on("data", (s: string) => {
@@ -38,14 +34,14 @@ export function requireWrk(): void {
   }
 }
 
-export interface LoadSpec {
+export type LoadSpec = {
   url: string;
   method: string;
   headers: Record<string, string>;
   connections: number;
   durationS: number;
   bodyFile?: string;
-}
+};
 
 export interface LoadResult {
   requests: number;

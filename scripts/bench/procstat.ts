@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 /** CPU time from /proc (Linux), the bench's primary figure; null where /proc is missing. */
 
@@ -25,15 +25,10 @@ export function cpuMs(pid: number | null): number | null {
 
 /** The pid of a direct child of `parent` named `comm` (the workerd Miniflare spawned). */
 export function findChild(parent: number, comm: string): number | null {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
-  } catch {
-    return null;
-  }
-  for (const e of entries) {
-    const f = statFields(Number(e));
-    if (f && f[1] === comm && Number(f[3]) === parent) return Number(e);
-  }
-  return null;
+  const pids = existsSync("/proc") ? readdirSync("/proc").filter((e) => /^\d+$/.test(e)) : [];
+  const child = pids.find((pid) => {
+    const f = statFields(Number(pid));
+    return f?.[1] === comm && Number(f[3]) === parent;
+  });
+  return child === undefined ? null : Number(child);
 }

@@ -9,7 +9,7 @@ export type Auth = "none" | "main" | "malformed" | "unknown" | "limited" | "over
 export interface Row {
   id: string;
   label: string;
-  /** "origin" or a Worker of scripts/bench/run.ts's WORKERS. */
+  /** "origin" or the name of a Worker in scripts/bench/run.ts. */
   target: string;
   method: "GET" | "POST";
   path: string;
@@ -20,16 +20,9 @@ export interface Row {
 }
 
 const P = "/api/v1/candidates";
-const row = (id: string, target: string, auth: Auth, label: string, more: Partial<Row> = {}): Row => ({
-  id,
-  label,
-  target,
-  method: "GET",
-  path: P,
-  auth,
-  expect: 200,
-  ...more,
-});
+function row(id: string, target: string, auth: Auth, label: string, more: Partial<Row> = {}): Row {
+  return { id, label, target, method: "GET", path: P, auth, expect: 200, ...more };
+}
 
 // Valid-key rows first; refusals last, since they count against the failed-authentication limiter.
 export const ROWS: readonly Row[] = [

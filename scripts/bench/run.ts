@@ -15,14 +15,8 @@ import { applyMigrations, gatewayVars, seedKeys, storesOf } from "./seed.ts";
  * wrk, then the one-connection rows, then the targets (scripts/bench/rows.ts).
  */
 
-export interface RunOptions {
-  durationS: number;
-  warmupS: number;
-  connections: number;
-  /** Seconds per one-connection row; 0 skips them. */
-  seqS: number;
-  rows?: string[];
-}
+/** seqS: seconds per one-connection row (0 skips them); rows: `--rows`. */
+export type RunOptions = { durationS: number; warmupS: number; connections: number; seqS: number; rows?: string[] };
 
 export interface RunReport {
   startedAt: string;

@@ -3,19 +3,15 @@ import { startRuntime } from "./runtime.ts";
 import { applyMigrations, gatewayVars, storesOf } from "./seed.ts";
 
 /**
- * `npm run bench:scale` (`npm run bench -- --scale`): how a key's first lookup (the D1 query, and the
- * whole memory → KV → D1 chain) grows with the number of keys in D1, timed
- * inside workerd by bench/workers/scale.ts.
+ * `npm run bench:scale` (`npm run bench -- --scale`): how a key's first lookup
+ * (the D1 query, and the whole memory → KV → D1 chain) grows with the number
+ * of keys in D1, timed inside workerd by bench/workers/scale.ts.
  */
 
 const FILL_CHUNK = 100_000;
 
-export interface ScaleOptions {
-  /** Sizes of the D1 table, ascending. */
-  keys: number[];
-  /** Keys looked up at each size. */
-  sample: number;
-}
+/** keys: sizes of the D1 table, ascending; sample: keys looked up at each size. */
+export type ScaleOptions = { keys: number[]; sample: number };
 
 export async function runScale(o: ScaleOptions, log: (line: string) => void): Promise<{ d1: Record<string, number>[]; table: string }> {
   const gateway = gatewayVars("http://127.0.0.1:9");
