@@ -3,7 +3,7 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_DIR } from "./lib/local-state.ts";
 import { runAb } from "./bench/ab.ts";
-import { requireWrk } from "./bench/processes.ts";
+import { wrkOnPath } from "./bench/processes.ts";
 import { formatRun, formatRuns } from "./bench/report.ts";
 import { runBench, type RunOptions, type RunReport } from "./bench/run.ts";
 import { runScale } from "./bench/scale.ts";
@@ -50,7 +50,9 @@ const OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
-class UsageError extends Error {}
+/** Said without a stack: the user can fix it. */
+class Refusal extends Error {}
+class UsageError extends Refusal {}
 
 function whole(name: string, text: string, min: number, max: number): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
@@ -105,7 +107,8 @@ async function main(): Promise<void> {
     const r = await runAb(o.ab, log);
     return report("ab.json", { ...o.ab, results: r.results }, r.table);
   }
-  requireWrk();
+  if (!wrkOnPath())
+    throw new Refusal("wrk is not on PATH: install it with `apt-get install -y wrk` (as root; `apt-get update` first if not found)");
   const runs: RunReport[] = [];
   for (let i = 1; i <= o.runs; i++) {
     log(`\n=== run ${i} of ${o.runs} ===`);
@@ -118,8 +121,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    process.stderr.write(`npm run bench: ${err.message}\n\n${USAGE}`);
+  if (err instanceof Refusal) {
+    process.stderr.write(`npm run bench: ${err.message}\n${err instanceof UsageError ? `\n${USAGE}` : ""}`);
     process.exit(2);
   }
   process.stderr.write(`npm run bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

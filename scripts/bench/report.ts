@@ -42,7 +42,7 @@ function median(xs: readonly number[]): number | null {
 /** Each target's value from each run, then min / median / max and the runs meeting it. */
 export function formatRuns(runs: readonly RunReport[], command: string): string {
   const out = [
-    `${runs.length} runs of \`${command}\`, ${runs[0]?.startedAt ?? ""} – ${new Date().toISOString()}, source ${[...new Set(runs.map((r) => r.source))].join(", ")}.`,
+    `${runs.length} run${runs.length === 1 ? "" : "s"} of \`${command}\`, ${runs[0]?.startedAt ?? ""} – ${new Date().toISOString()}, source ${[...new Set(runs.map((r) => r.source))].join(", ")}.`,
     "Each value is from one run; min / median / max over the runs.",
     "",
   ];
