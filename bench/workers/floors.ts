@@ -1,0 +1,66 @@
+/**
+ * The floors the gateway is compared with (docs/performance.md, rows 2–2k):
+ * one module, bundled once per row, the row chosen by the FLOOR var, so every
+ * floor runs the same code but for the one piece it adds. The log line is the
+ * gateway's own fields (docs/design.md §10) built the plain way.
+ */
+export interface FloorEnv {
+  FLOOR: "pass" | "pass-log" | "hello" | "hello-log" | "pass-kv";
+  ORIGIN_URL: string;
+  KEYS_CACHE?: KVNamespace;
+}
+
+/** The KV entry row 2k reads: a copy of a key's cached record (scripts/bench/seed.ts). A module may export handlers only. */
+const FLOOR_KV_KEY = "bench:floor";
+
+const BODY = JSON.stringify({ success: true, data: { status: "ok" }, errors: [] });
+const HEADERS = { "content-type": "application/json; charset=utf-8" };
+
+export function logLine(proxied: boolean, method: string, status: number, started: number): void {
+  console.log(
+    JSON.stringify({
+      request_id: crypto.randomUUID(),
+      key_id: proxied ? "key_0123456789abcdefghij" : null,
+      organization_id: proxied ? "bench" : null,
+      method,
+      route: "/api/v1/candidates/**",
+      scopes_required: ["candidates:read"],
+      outcome: proxied ? "proxied" : "unauthorized",
+      status,
+      cache_tier: proxied ? "memory" : null,
+      duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    }),
+  );
+}
+
+/** fetch(origin) with the incoming request as it is: method, headers, streamed body. */
+export async function passThrough(request: Request, originUrl: string, log: boolean): Promise<Response> {
+  const started = performance.now();
+  const url = request.url;
+  const res = await fetch(originUrl + url.slice(url.indexOf("/", url.indexOf("//") + 2)), request);
+  if (log) logLine(true, request.method, res.status, started);
+  return res;
+}
+
+export function hello(request: Request, log: boolean): Response {
+  const started = performance.now();
+  const res = new Response(BODY, { headers: HEADERS });
+  if (log) logLine(false, request.method, res.status, started);
+  return res;
+}
+
+export default {
+  async fetch(request: Request, env: FloorEnv): Promise<Response> {
+    switch (env.FLOOR) {
+      case "hello":
+      case "hello-log":
+        return hello(request, env.FLOOR === "hello-log");
+      case "pass-kv":
+        if ((await env.KEYS_CACHE?.get(FLOOR_KV_KEY, { type: "json", cacheTtl: 30 })) == null)
+          return new Response("no floor record in KV", { status: 500 });
+        return passThrough(request, env.ORIGIN_URL, false);
+      default:
+        return passThrough(request, env.ORIGIN_URL, env.FLOOR === "pass-log");
+    }
+  },
+} satisfies ExportedHandler<FloorEnv>;
