@@ -134,7 +134,7 @@ ${keySignInHeading(signIn)}
 <button type="button" id="generate-open" class="primary">Generate new key</button>
 </div>
 <div class="filters" role="search" aria-label="Find keys">
-<div><label for="state-filter">Show</label><select id="state-filter">${STATE_OPTIONS.map(([v, l]) => `<option value="${v}"${v === "active" ? " selected" : ""}>${l}</option>`).join("")}</select></div>
+<div><label for="state-filter">Show</label><select id="state-filter" autocomplete="off">${STATE_OPTIONS.map(([v, l]) => `<option value="${v}"${v === "active" ? " selected" : ""}>${l}</option>`).join("")}</select></div>
 <div class="grow"><label for="key-search">Search</label><input id="key-search" type="search" autocomplete="off" spellcheck="false" placeholder="Name or key id"></div>
 </div>
 <p id="readonly-note" class="notice" hidden>Your key holds <code>api_keys:read</code> but not <code>api_keys:write</code>: you can see keys but not change them.</p>

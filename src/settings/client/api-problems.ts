@@ -28,7 +28,8 @@ const withoutPath = (message: string): string => message.replace(/^[a-z_]+(\.[a-
 /** The problems the dialog can place; null when some part names no field (the message is shown whole). */
 export function apiProblems(message: string, lineOf: (index: number) => number): FieldProblem[] | null {
   const problems: FieldProblem[] = [];
-  for (const part of message.split("; ")) {
+  // A message may hold "; " itself ("… has host bits set; the block is …"): parts start with a path.
+  for (const part of message.split(/; (?=[a-z_]+(?:\.[A-Za-z0-9_]+)*: )/)) {
     const m = /^([a-z_]+)((?:\.[A-Za-z0-9_]+)*): (.+)$/s.exec(part);
     const target = m ? FIELDS[m[1]!] : undefined;
     if (!m || !target) return null;

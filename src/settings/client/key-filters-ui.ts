@@ -13,6 +13,8 @@ export function wireKeyFilters(table: KeyTable): void {
     table.setFilter({ state: isStateFilter(value) ? value : "active", query: search.value });
     if (say) announce(`${table.shown} ${table.shown === 1 ? "key" : "keys"} shown.`);
   };
+  // The browser may restore the controls on reload: the list follows what they show.
+  apply(false);
   state.addEventListener("change", () => apply(true));
   search.addEventListener("input", () => {
     apply(false);

@@ -6,7 +6,7 @@ import type { FocusBack } from "./dialogs.ts";
 import { matches, type KeyFilter } from "./key-filter.ts";
 import { keyHref } from "./key-link.ts";
 import { limitLines } from "./limits-text.ts";
-import { expiresSoon, when } from "./times.ts";
+import { exactUtc, expiresSoon, when } from "./times.ts";
 
 /**
  * The keys table: one row per key, newest first, rendered from the key
@@ -27,13 +27,15 @@ interface Cell {
   render(k: KeyObject, row: RowContext): Child[];
 }
 
-/** Scopes shown as chips in a row; the rest are counted ("+3"), all of them are in the detail view. */
-const CHIPS_SHOWN = 3;
+/** Scopes shown as chips in a row (one per line at most two lines); the rest are counted ("+3"), all are in the detail view. */
+const CHIP_LINES = 2;
 
 function stateCell(k: KeyObject): Child[] {
   const badge = el("span", { className: `state state-${k.state}`, text: k.state });
   if (k.state === "active" && k.revoked_at && Date.parse(k.revoked_at) > Date.now()) {
-    return [badge, el("span", { className: "state-note" }, ["rotated, stops ", when(k.revoked_at, "")])];
+    const note = el("span", { className: "state-note" }, ["stops ", when(k.revoked_at, "")]);
+    note.title = `Rotated: works until ${exactUtc(k.revoked_at)}`;
+    return [badge, note];
   }
   if (k.state === "revoked" && k.revoked_at) return [badge, el("span", { className: "state-note" }, [when(k.revoked_at, "")])];
   return [badge];
@@ -47,9 +49,10 @@ function limitsCell(k: KeyObject): Child[] {
 }
 
 function scopesCell(k: KeyObject): Child[] {
-  const chips: Child[] = k.scopes.slice(0, CHIPS_SHOWN).map((s) => el("code", { className: "chip", text: s }));
-  const rest = k.scopes.length - CHIPS_SHOWN;
-  if (rest > 0) chips.push(el("span", { className: "chip chip-more", title: k.scopes.join(" "), text: `+${rest}` }));
+  const shown = k.scopes.length <= CHIP_LINES ? k.scopes.length : CHIP_LINES - 1;
+  const chips: Child[] = k.scopes.slice(0, shown).map((s) => el("code", { className: "chip", text: s }));
+  const rest = k.scopes.length - shown;
+  if (rest > 0) chips.push(el("span", { className: "chip chip-more", title: k.scopes.join(" "), text: `+${rest} more` }));
   return [el("span", { className: "chips" }, chips)];
 }
 
@@ -63,11 +66,13 @@ const CELLS: Record<KeyColumnId, Cell> = {
     className: "cell-name",
     render: (k, row) => [
       el("a", { className: "key-link", href: keyHref(k.id), title: k.name, text: k.name }),
-      k.mode === "test" ? el("span", { className: "mode-badge", title: "Test-mode key (pk_test_…): its requests go to the test environment", text: "test" }) : null,
-      row.mine ? el("span", { className: "state-note", text: "this session's key" }) : null,
+      el("span", { className: "key-line" }, [
+        k.mode === "test" ? el("span", { className: "mode-badge", title: "Test-mode key (pk_test_…): its requests go to the test environment", text: "test" }) : null,
+        el("code", { className: "display", text: k.display }),
+        row.mine ? el("span", { className: "yours", text: " \u00b7 this session's key" }) : null,
+      ]),
     ],
   },
-  display: { className: "", render: (k) => [el("code", { className: "display", text: k.display })] },
   scopes: { className: "", render: scopesCell },
   limits: { className: "cell-limits", render: limitsCell },
   created: {

@@ -11,12 +11,15 @@ export function perPeriod(limit: number, periodS: number): string {
   return `${count(limit, "request", "requests")} per ${period}`;
 }
 
-/** `full`: every allowlist block by name; otherwise one block, or how many. */
+/** `full`: in words, every allowlist block by name; otherwise short ("100/minute", "2 IP blocks") for a table row. */
 export function limitLines(k: KeyObject, full: boolean): string[] {
   const lines: string[] = [];
-  if (k.rate_limit) lines.push(`Rate: ${perPeriod(k.rate_limit.limit, k.rate_limit.period_s)}`);
-  if (k.monthly_quota !== null) lines.push(`Quota: ${count(k.monthly_quota, "request", "requests")} a month (UTC)`);
+  const rate = k.rate_limit;
+  if (rate) lines.push(full ? `Rate: ${perPeriod(rate.limit, rate.period_s)}` : perPeriod(rate.limit, rate.period_s).replace(/ requests? per /, "/"));
+  if (k.monthly_quota !== null) {
+    lines.push(full ? `Quota: ${count(k.monthly_quota, "request", "requests")} a month (UTC)` : `${k.monthly_quota.toLocaleString("en-US")}/month`);
+  }
   const blocks = k.allowed_cidrs;
-  if (blocks) lines.push(`IPs: ${full || blocks.length === 1 ? blocks.join(", ") : count(blocks.length, "block", "blocks")}`);
+  if (blocks) lines.push(full ? `IPs: ${blocks.join(", ")}` : blocks.length === 1 ? blocks[0]! : count(blocks.length, "IP block", "IP blocks"));
   return lines;
 }
