@@ -25,6 +25,12 @@ const EVENT_LABELS: Record<KeyEvent["type"], string> = {
   revoked_leaked: "Revoked: found published",
 };
 
+/** Who acted: a key the page has loaded is named, with its id; anyone else as src/storage/actors.ts says. */
+function actorName(actor: KeyObject["created_by"], table: KeyTable): string {
+  const k = typeof actor === "string" ? table.get(actor) : undefined;
+  return k ? `${k.name} (${k.id})` : actorText(actor);
+}
+
 const fact = (term: string, ...value: Child[]): HTMLElement[] => [el("dt", { text: term }), el("dd", {}, value)];
 
 function keyLink(id: string, k: KeyObject | undefined): HTMLElement {
@@ -65,19 +71,19 @@ function facts(k: KeyObject, table: KeyTable): HTMLElement[] {
     ...fact("Monthly quota", k.monthly_quota === null ? "None" : `${k.monthly_quota.toLocaleString("en-US")} requests per calendar month (UTC)`),
     ...fact("IP allowlist", blocks ? el("ul", { className: "blocks", id: "detail-blocks" }, blocks.map((b) => el("li", {}, [el("code", { text: b })]))) : "Any address"),
     ...fact("Expires", whenExact(k.expires_at, "Never")),
-    ...fact("Created", whenExact(k.created_at, ""), ` by ${actorText(k.created_by)}`),
+    ...fact("Created", whenExact(k.created_at, ""), ` by ${actorName(k.created_by, table)}`),
     ...fact("Last used", whenExact(k.last_used_at, "Never")),
     ...(k.rotated_from ? fact("Replaces", keyLink(k.rotated_from, table.get(k.rotated_from))) : []),
     ...(successor ? fact("Replaced by", keyLink(successor.id, successor)) : []),
   ];
 }
 
-function eventItem(e: KeyEvent): HTMLElement {
+function eventItem(e: KeyEvent, table: KeyTable): HTMLElement {
   return el("li", { "data-type": e.type }, [
     el("strong", { text: EVENT_LABELS[e.type] }),
     " ",
     whenExact(e.at, ""),
-    ` by ${actorText(e.actor)}`,
+    ` by ${actorName(e.actor, table)}`,
     e.url ? el("span", { className: "hint" }, [" at ", el("code", { text: e.url })]) : null,
   ]);
 }
@@ -111,7 +117,7 @@ export function createKeyDetail(api: Api, table: KeyTable, session: Session, act
       const { items } = await api.events(id);
       if (mine !== request) return;
       // Newest first, like the key list.
-      events.replaceChildren(...(items.length ? [...items].reverse().map(eventItem) : [el("li", { className: "empty", text: "No events." })]));
+      events.replaceChildren(...(items.length ? [...items].reverse().map((e) => eventItem(e, table)) : [el("li", { className: "empty", text: "No events." })]));
     } catch (err) {
       if (mine === request) session.failed(err, (m) => fieldError("detail-error", `Could not load the key's history: ${m}`));
     } finally {
