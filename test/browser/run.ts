@@ -329,6 +329,8 @@ async function scenario(): Promise<void> {
     check(await page.locator("#generate-error").isHidden(), "a field's error went to the bottom of the dialog");
     await screenshot(page, "generate-field-errors", false);
     await page.fill("#generate-name", name);
+    check(await page.locator("#generate-name-error").isHidden(), "the name's error stayed once it was changed");
+    check((await page.getAttribute("#generate-name", "aria-invalid")) === null, "the name stayed aria-invalid once it was changed");
     await chooseScope(page, "scope-candidates-read");
     await page.check("#expiry-30");
     await screenshotBoth(page, "generate-form", false);

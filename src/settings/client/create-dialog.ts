@@ -4,7 +4,7 @@ import { apiProblems } from "./api-problems.ts";
 import { allowlistLine, CREATE_FIELDS, wireExpiry } from "./create-fields.ts";
 import { busy, openDialog } from "./dialogs.ts";
 import { byId, quoted } from "./dom.ts";
-import { clearFieldErrors, showFieldErrors, type FieldProblem } from "./field-errors.ts";
+import { clearErrorAt, clearFieldErrors, showFieldErrors, type FieldProblem } from "./field-errors.ts";
 import type { KeyTable } from "./key-table.ts";
 import { announce, fieldError } from "./messages.ts";
 import { reveal } from "./reveal.ts";
@@ -17,6 +17,8 @@ export function wireCreateDialog(api: Api, table: KeyTable, session: Session): v
   const dialog = byId("generate-dialog", HTMLDialogElement);
   const opener = byId("generate-open", HTMLButtonElement);
   wireExpiry();
+  form.addEventListener("input", (e) => clearErrorAt(form, e.target));
+  form.addEventListener("change", (e) => clearErrorAt(form, e.target));
 
   opener.addEventListener("click", () => {
     const self = signedIn()?.self;

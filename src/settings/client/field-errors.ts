@@ -33,6 +33,19 @@ export function clearFieldErrors(form: HTMLElement): void {
   }
 }
 
+/** Once the reader changes a field, its error goes: it spoke of the value that was there. */
+export function clearErrorAt(form: HTMLElement, target: EventTarget | null): void {
+  for (let node = target instanceof HTMLElement ? target : null; node && node !== form; node = node.parentElement) {
+    const box = node.id ? document.getElementById(`${node.id}-error`) : null;
+    if (!box?.classList.contains("field-error")) continue;
+    box.hidden = true;
+    box.textContent = "";
+    node.removeAttribute("aria-invalid");
+    describe(node, box.id, false);
+    return;
+  }
+}
+
 /** Shows each problem at its field and focuses the first; problems of one field are joined. */
 export function showFieldErrors(form: HTMLElement, problems: readonly FieldProblem[]): void {
   clearFieldErrors(form);
