@@ -549,6 +549,22 @@ async function scenario(): Promise<void> {
     await showState(page, "active");
   });
 
+  await step("revoking the successor with “Also revoke the old key” ends both keys of the rotation", async () => {
+    const rows = page.locator("#keys-body tr", { hasText: "demo-read (renamed)" });
+    const ids = [(await rows.nth(0).getAttribute("data-key-id")) ?? "", (await rows.nth(1).getAttribute("data-key-id")) ?? ""];
+    await rows.nth(0).locator(".menu-button").click();
+    await rows.nth(0).getByRole("menuitem", { name: "Revoke…" }).click();
+    await page.locator("#revoke-predecessor").waitFor({ state: "visible" });
+    await page.check("#revoke-both");
+    await page.click("#revoke-confirm");
+    await page.locator("#revoke-dialog").waitFor({ state: "hidden" });
+    await rows.first().waitFor({ state: "hidden" });
+    for (const id of ids) {
+      const k = await apiGet<{ state: string }>(stack, `/api/v1/api-keys/${id}`);
+      check(k.state === "revoked", `${id} is ${k.state} after revoking both`);
+    }
+  });
+
   const sandboxName = "sandbox (test mode)";
   await step("generate a test-mode key with a rate limit, quota and IP allowlist; a bad block is the API's 400, in the dialog", async () => {
     await page.click("#generate-open");

@@ -6,7 +6,7 @@ import { byId, el, type Child } from "./dom.ts";
 import { clearKeyHash, keyHref, keyInHash } from "./key-link.ts";
 import type { KeyTable } from "./key-table.ts";
 import { perPeriod } from "./limits-text.ts";
-import { fieldError } from "./messages.ts";
+import { fieldError, showAlert } from "./messages.ts";
 import type { RowAction } from "./row-menu.ts";
 import type { Session } from "./session.ts";
 import { exactUtc, expiresSoon, relative, whenExact } from "./times.ts";
@@ -132,7 +132,8 @@ export function createKeyDetail(api: Api, table: KeyTable, session: Session, act
         k = await api.get(id);
       } catch (err) {
         clearKeyHash();
-        session.failed(err, (m) => fieldError("detail-error", m));
+        // The drawer is not open yet: say it above the list.
+        session.failed(err, (m) => showAlert(`Could not show that key: ${m}`));
         return;
       }
     }
