@@ -1,5 +1,5 @@
 import { MAX_ALLOWED_CIDRS } from "../auth/cidr.ts";
-import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../limits/policy.ts";
+import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX } from "../limits/policy.ts";
 import { legacyChoices, resourceGroups, type ScopeChoice } from "./catalog.ts";
 import { KEY_COLUMNS, scopeInputId, USAGE_CHART } from "./shared/markup.ts";
 import { keySignInHeading, personSignInBlock, type PersonSignIn } from "./person-markup.ts";

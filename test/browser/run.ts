@@ -374,7 +374,7 @@ async function scenario(): Promise<void> {
     check(status === 200, `GET /api/v1/candidates answered ${status}`);
   });
 
-  await step("revoke it from its row's “…” menu, with the keyboard", async () => {
+  await step("revoke it from its row's “⋮” menu, with the keyboard", async () => {
     const row = page.locator("#keys-body tr", { hasText: name });
     await row.locator(".menu-button").focus();
     await page.keyboard.press("Enter");
