@@ -13,6 +13,10 @@ export default defineConfig(async () => {
     test: {
       // The gateway logs a JSON line per request; show them only for failing tests.
       silent: "passed-only" as const,
+      // Every `wrangler dev` a test starts has its own secrets and state: its build step
+      // (scripts/build.ts) must not create the project's .dev.vars or migrate .wrangler/state.
+      // The fresh-copy test (test/node/first-run.e2e.test.ts) clears it to test just that.
+      env: { GATEWAY_LOCAL_SETUP: "done" },
       projects: [
         {
           // Unit and integration tests inside workerd, with real local KV and D1.
@@ -30,7 +34,7 @@ export default defineConfig(async () => {
                 },
                 // The production usage binding's local counterpart (wrangler.toml declares USAGE for production only).
                 analyticsEngineDatasets: { TEST_USAGE: { dataset: "gateway_usage_test" } },
-                // An upstream that is itself a Worker, reached by service binding (DESIGN §6).
+                // An upstream that is itself a Worker, reached by service binding (docs/design.md §6).
                 serviceBindings: { TEST_ORIGIN_SERVICE: "origin-worker" },
                 workers: [
                   {

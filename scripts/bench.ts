@@ -19,7 +19,7 @@ import { startRuntime, type BenchRuntime, type Via, type WorkerSpec } from "./be
 import { PROJECT_DIR, randomSigningKey } from "./lib/local-state.ts";
 
 /**
- * `npm run bench` (DESIGN §11): every row side by side in one run, in one
+ * `npm run bench` (docs/design.md §11): every row side by side in one run, in one
  * Miniflare instance (one workerd), one load generator in its own process,
  * fixed connections and duration, a warm-up before each row. Prints the
  * table and writes bench/results/latest.json.
@@ -37,7 +37,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --threads N        load generator threads (default 1: leaves the CPU to workerd)
   --loadgen NAME     wrk | autocannon | auto (default auto: wrk when on PATH)
   --via MODE         entry (default): requests reach each Worker through Miniflare's entry Worker,
-                     the setup DESIGN §11 was calibrated on (hello-world ≈ 2× pass-through);
+                     the setup docs/design.md §11 was calibrated on (hello-world ≈ 2× pass-through);
                      direct: each Worker on its own workerd socket (no Miniflare hop: the Worker's
                      own cost stands out, ratios are stricter)
   --rows LIST        only these rows, e.g. 2,2b,3,4 (rows they are compared with are added)
@@ -775,7 +775,7 @@ async function main(): Promise<void> {
       const y = seqP50(b);
       return x === null || y === null ? null : x - y;
     };
-    // DESIGN §11 as amended by the performance issue, part two: fair floors that log like the gateway must.
+    // docs/design.md §11 as amended by the performance issue, part two: fair floors that log like the gateway must.
     const targets: TargetCheck[] = [
       { id: "T1", what: "row 3 (key in memory) ≥ 0.95 × row 2L (pass-through + log line)", value: ratio("3", "2L"), limit: 0.95, kind: "min" },
       { id: "T1s", what: "row 3 (key in memory) ≥ 0.95 × row 2LS (pass-through + log line + signed identity; informational)", value: ratio("3", "2LS"), limit: 0.95, kind: "min", informational: true },

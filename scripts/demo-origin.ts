@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 
 /**
- * A small fake ATS API for local development (DESIGN §9): what `npm start`
+ * A small fake ATS API for local development (docs/design.md §9): what `npm start`
  * puts behind the gateway. Stateless: reads come from the fixed records below,
  * writes answer a plausible echo and change nothing.
  *

@@ -1,3 +1,4 @@
+import { enableCompileCache } from "node:module";
 import { parseConfig } from "../src/config.ts";
 import { actorText } from "../src/storage/actors.ts";
 import { createKey, revokeKey, rotateKey, type CreatedKey, type KeyStore } from "../src/management/lifecycle.ts";
@@ -9,7 +10,7 @@ import {
   listKeysInOrg,
   type KeyRow,
 } from "../src/storage/records.ts";
-import { parseInvocation, UsageError, USAGE, type Command, type Invocation } from "./lib/cli-args.ts";
+import { commandUsage, helpHint, parseInvocation, UsageError, type Command, type Invocation } from "./lib/cli-args.ts";
 import { LocalStateError, openLocalBindings, readDevVars, resolveDevVars, resolvePersistTo } from "./lib/local-state.ts";
 import { keyStore, localKeyStore } from "./lib/key-store.ts";
 import { wranglerD1, wranglerKv } from "./lib/wrangler-state.ts";
@@ -20,10 +21,13 @@ import { hoursOf, toBuckets, type Bucket } from "../src/usage/range.ts";
 import type { UsageSource } from "../src/usage/classes.ts";
 
 /**
- * `npm run -s keys -- …` (DESIGN §8): the same key lifecycle the management
+ * `npm run -s keys -- …` (docs/design.md §8): the same key lifecycle the management
  * API runs, on the local state of `npm start` or, with --remote, on
  * Cloudflare's D1 and KV through wrangler. The actor in the audit trail is "cli".
  */
+
+// Loading wrangler (for the local D1 and KV) is most of a command's start-up: Node keeps its compiled code between runs.
+enableCompileCache();
 
 const ACTOR = "cli";
 const PRODUCTION_ENV = "production";
@@ -72,7 +76,7 @@ async function openStore(inv: Invocation): Promise<Opened> {
   const devVarsPath = resolveDevVars(inv.devVars);
   const devVars = await readDevVars(devVarsPath);
   if (!devVars?.KEY_HASH_SECRET) {
-    throw new Failure(`${devVarsPath} has no KEY_HASH_SECRET: run \`npm start\` once, or copy .dev.vars.example`);
+    throw new Failure(`${devVarsPath} has no KEY_HASH_SECRET: run \`npm start\` or \`npx wrangler dev\` once (either creates it with random secrets)`);
   }
   const bindings = await openLocalBindings({ persistTo: resolvePersistTo(inv.persistTo), devVarsPath });
   try {
@@ -165,7 +169,7 @@ async function secretStatus(store: KeyStore): Promise<Output> {
       : `${pending.length} active key${pending.length === 1 ? "" : "s"} not yet re-hashed (each is re-hashed on its next use):`,
     ...pending.map((k) => `  ${k.id}  v${k.secret_version}  ${k.organization_id}  ${k.name}  last used ${k.last_used_at ?? "never"}`),
   ];
-  return { json, text: lines.join("\n") + "\n" };
+  return { json, text: `${lines.join("\n")}\n` };
 }
 
 function createdText(k: CreatedKey, verb: string): string {
@@ -211,7 +215,7 @@ function showText(k: KeyObject): string {
     ["allowed from", k.allowed_cidrs?.join(" ") ?? "any address"],
     ["mode", k.mode],
   ];
-  return rows.map(([a, b]) => `${a.padEnd(13)}${b}`).join("\n") + "\n";
+  return `${rows.map(([a, b]) => `${a.padEnd(13)}${b}`).join("\n")}\n`;
 }
 
 function limitsText(k: KeyObject): string {
@@ -225,7 +229,15 @@ function listText(org: string, items: KeyObject[]): string {
   const header = ["ID", "NAME", "KEY", "STATE", "SCOPES", "CREATED", "LAST USED", "EXPIRES"];
   const rows = items.map((k) => [k.id, k.name, k.display, k.state, k.scopes.join(","), k.created_at, k.last_used_at ?? "never", k.expires_at ?? "never"]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  return `${[header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n")}\n`;
+}
+
+/** What to run when the database has no tables yet: the migrations, on the state this command used. */
+function nextStep(message: string, inv: Invocation): string {
+  if (!/no such table/i.test(message)) return "";
+  if (inv.remote) return "The remote D1 database has no tables yet: run `npx wrangler d1 migrations apply DB --remote --env production` first.\n";
+  const persist = inv.persistTo === undefined ? "" : ` --persist-to ${inv.persistTo}`;
+  return `The local D1 database has no tables yet: run \`npx wrangler d1 migrations apply DB --local${persist}\` first (\`npm start\` and \`npx wrangler dev\` apply them too).\n`;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -236,14 +248,14 @@ async function main(argv: readonly string[]): Promise<number> {
     inv = parseInvocation(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`keys: ${err.message}\nRun \`npm run -s keys -- help\` for usage.\n`);
+      process.stderr.write(`keys: ${err.message}\n${helpHint(argv)}\n`);
       return 2;
     }
     throw err;
   }
   const { command } = inv;
   if (command.name === "help") {
-    process.stdout.write(USAGE);
+    process.stdout.write(commandUsage(command.topic));
     return 0;
   }
   let opened: Opened | undefined;
@@ -258,7 +270,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     const detail = err instanceof LocalStateError && err.output ? `\n${err.output.trim()}` : "";
-    process.stderr.write(`keys: ${err instanceof Error ? err.message : String(err)}${detail}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`keys: ${message}${detail}\n${nextStep(message, inv)}`);
     return 1;
   } finally {
     await opened?.close();

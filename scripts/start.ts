@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { constants } from "node:os";
 import { ConfigError, ConfigSchema, IdentityConfigSchema } from "../src/config.ts";
+import { closest } from "./lib/cli-args.ts";
 import { createKey, revokeKey } from "../src/management/lifecycle.ts";
 import { keyState } from "../src/keys/key-state.ts";
 import { listKeysInOrg } from "../src/storage/records.ts";
@@ -24,13 +25,13 @@ import {
 } from "./lib/local-state.ts";
 
 /**
- * `npm start` (DESIGN §9): local secrets, local D1 migrations, two fresh demo
- * keys, the demo origin and `wrangler dev`; prints the keys and a curl line
- * once both servers answer.
+ * `npm start` (docs/design.md §9): local secrets, local D1 migrations, two fresh demo
+ * keys, the demo origin (unless --origin names a real one) and `wrangler dev`;
+ * prints the keys and a curl line once the servers answer.
  *
- *   node scripts/start.ts [--persist-to DIR] [--dev-vars PATH]
+ *   node scripts/start.ts [--origin URL] [--persist-to DIR] [--dev-vars PATH]
  *   env: PORT (gateway, default 8787), ORIGIN_PORT (demo origin, default 8788),
- *        IDP_PORT (local identity provider, default 8789), DEV_VARS_PATH
+ *        IDP_PORT (local identity provider, default 8789), ORIGIN_URL, TEST_ORIGIN_URL, DEV_VARS_PATH
  *
  * Unless the secrets file sets OIDC_ISSUER (a real identity provider), it also
  * starts the local identity provider (scripts/local-idp.ts) and points the
@@ -38,13 +39,16 @@ import {
  * with the keys (docs/sign-in.md).
  */
 
-const USAGE = `Usage: npm start -- [--persist-to DIR] [--dev-vars PATH]
+const USAGE = `Usage: npm start -- [--origin URL] [--persist-to DIR] [--dev-vars PATH]
 
 Starts the gateway (wrangler dev) on 127.0.0.1:$PORT (default 8787) in front of a
 demo ATS origin on 127.0.0.1:$ORIGIN_PORT (default 8788), and a local identity
 provider on 127.0.0.1:$IDP_PORT (default 8789) unless the secrets file sets
 OIDC_ISSUER; prints two demo keys and the demo people's sign-in.
 
+  --origin URL       send proxied requests to this origin instead (env ORIGIN_URL);
+                     no demo origin starts. pk_test_ keys go to $TEST_ORIGIN_URL if set,
+                     else to the same URL
   --persist-to DIR   local D1/KV state directory (default .wrangler/state)
   --dev-vars PATH    secrets file to use and create if missing (default .dev.vars;
                      env DEV_VARS_PATH); passed to wrangler dev as --env-file
@@ -64,6 +68,8 @@ interface Options {
   port: number;
   originPort: number;
   idpPort: number;
+  /** A real origin to forward to (--origin or ORIGIN_URL), validated as the Worker would; null: the demo origin. */
+  origin: { url: string; testUrl: string } | null;
   persistTo: string | undefined;
   devVarsPath: string;
 }
@@ -75,26 +81,51 @@ function parsePort(name: string, value: string | undefined, fallback: number): n
   return n;
 }
 
+const FLAGS = ["--origin", "--persist-to", "--dev-vars"] as const;
+
+/** An origin URL by the Worker's own rule (ConfigSchema.ORIGIN_URL), or a usage error naming where it came from. */
+function parseOrigin(what: string, value: string): string {
+  const r = ConfigSchema.shape.ORIGIN_URL.safeParse(value);
+  if (!r.success) throw new UsageError(`${what} must be http(s)://host[:port][/prefix], without query, fragment or credentials`);
+  return r.data;
+}
+
 function parseArgs(argv: readonly string[]): Options | "help" {
   let persistTo: string | undefined;
   let devVars: string | undefined = process.env.DEV_VARS_PATH || undefined;
+  let origin: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--help" || arg === "-h") return "help";
     const eq = arg.indexOf("=");
     const [flag, inline] = arg.startsWith("--") && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
-    if (flag !== "--persist-to" && flag !== "--dev-vars") throw new UsageError(`Unknown argument: ${arg}`);
+    if (!(FLAGS as readonly string[]).includes(flag)) {
+      const near = arg.startsWith("--") ? closest(flag.slice(2), FLAGS.map((f) => f.slice(2))) : null;
+      throw new UsageError(`Unknown argument: ${arg}${near === null ? "" : ` (did you mean --${near}?)`}`);
+    }
     const value = inline ?? argv[++i];
     if (value === undefined || value === "") throw new UsageError(`${flag} needs a value`);
     if (flag === "--persist-to") persistTo = value;
+    else if (flag === "--origin") origin = parseOrigin("--origin", value);
     else devVars = value;
   }
+  if (origin === undefined && process.env.ORIGIN_URL) origin = parseOrigin("ORIGIN_URL", process.env.ORIGIN_URL);
+  const testOrigin = process.env.TEST_ORIGIN_URL ? parseOrigin("TEST_ORIGIN_URL", process.env.TEST_ORIGIN_URL) : origin;
   const port = parsePort("PORT", process.env.PORT, 8787);
   const originPort = parsePort("ORIGIN_PORT", process.env.ORIGIN_PORT, 8788);
   const idpPort = parsePort("IDP_PORT", process.env.IDP_PORT, 8789);
-  if (port === originPort) throw new UsageError(`PORT and ORIGIN_PORT must differ (both are ${port})`);
-  if (idpPort === port || idpPort === originPort) throw new UsageError(`IDP_PORT must differ from PORT and ORIGIN_PORT (${idpPort})`);
-  return { port, originPort, idpPort, persistTo, devVarsPath: resolveDevVars(devVars) };
+  if (origin === undefined && port === originPort) throw new UsageError(`PORT and ORIGIN_PORT must differ (both are ${port})`);
+  if (idpPort === port || (origin === undefined && idpPort === originPort)) {
+    throw new UsageError(`IDP_PORT must differ from PORT and ORIGIN_PORT (${idpPort})`);
+  }
+  return {
+    port,
+    originPort,
+    idpPort,
+    origin: origin === undefined ? null : { url: origin, testUrl: testOrigin ?? origin },
+    persistTo,
+    devVarsPath: resolveDevVars(devVars),
+  };
 }
 
 /** Null when 127.0.0.1:port can be bound right now, else the error code (EADDRINUSE, EACCES, …). */
@@ -120,8 +151,7 @@ function portProblem(port: number, code: string, variable: string, what: string)
  * ones, through the same lifecycle the API and `npm run keys` use.
  */
 async function issueDemoKeys(bindings: LocalBindings): Promise<{ keys: Map<string, string>; revoked: number }> {
-  // No gateway runs yet, so no read-through can race the revocations: one tombstone write is enough.
-  const store = { ...(await localKeyStore(bindings)), tombstoneRewriteDelayMs: 0 };
+  const store = await localKeyStore(bindings);
   const now = Date.now();
   const names: readonly string[] = DEMO_KEYS.map((k) => k.name);
   const earlier = (await listKeysInOrg(store.db, DEMO_ORG, 1_000, null)).filter(
@@ -212,18 +242,20 @@ async function main(): Promise<void> {
   if (devVars.action === "appended") console.log(`Added a random ${addedNames} to ${shownDevVars}.`);
   const secretCheck = ConfigSchema.shape.KEY_HASH_SECRET.safeParse(devVars.keyHashSecret);
   if (!secretCheck.success) {
-    return fail(`KEY_HASH_SECRET in ${shownDevVars} must be at least 32 bytes. Replace it (every local key will stop working) or delete the line to get a random one.`);
+    const why = secretCheck.error.issues[0]?.message ?? "must be at least 32 bytes";
+    return fail(`KEY_HASH_SECRET in ${shownDevVars} ${why}. Replace it (every local key will stop working) or delete the line to get a random one.`);
   }
   const signingCheck = IdentityConfigSchema.shape.IDENTITY_SIGNING_KEY.safeParse(devVars.vars.IDENTITY_SIGNING_KEY);
   if (!signingCheck.success) {
-    return fail(`IDENTITY_SIGNING_KEY in ${shownDevVars} must be an Ed25519 private key as a JWK (JSON). Delete the line to get a random one.`);
+    const why = signingCheck.error.issues[0]?.message ?? "must be an Ed25519 private key as a JWK (JSON)";
+    return fail(`IDENTITY_SIGNING_KEY in ${shownDevVars} ${why}. Delete the line to get a random one.`);
   }
 
   // 2. Both ports free, before anything slow happens.
   const problems: string[] = [];
   const gatewayBusy = await probePort(port);
   if (gatewayBusy) problems.push(portProblem(port, gatewayBusy, "PORT", "the gateway (wrangler dev)"));
-  const originBusy = await probePort(originPort);
+  const originBusy = options.origin === null ? await probePort(originPort) : null;
   if (originBusy) problems.push(portProblem(originPort, originBusy, "ORIGIN_PORT", "the demo origin"));
   // A real identity provider configured in the secrets file replaces the local one.
   const withLocalIdp = !devVars.vars.OIDC_ISSUER;
@@ -231,13 +263,17 @@ async function main(): Promise<void> {
   if (idpBusy) problems.push(portProblem(idpPort, idpBusy, "IDP_PORT", "the local identity provider"));
   if (problems.length > 0) return fail(problems.join("\n"));
 
-  // 3. The demo origin holds its port from now on.
-  try {
-    origin = await startDemoOrigin(originPort, { log: (line) => console.log(`[origin] ${line}`) });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    return fail(portProblem(originPort, code, "ORIGIN_PORT", "the demo origin"));
+  // 3. The demo origin holds its port from now on (none when a real origin was named).
+  if (options.origin === null) {
+    try {
+      origin = await startDemoOrigin(originPort, { log: (line) => console.log(`[origin] ${line}`) });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      return fail(portProblem(originPort, code, "ORIGIN_PORT", "the demo origin"));
+    }
   }
+  const originUrl = options.origin?.url ?? origin!.url;
+  const testOriginUrl = options.origin?.testUrl ?? origin!.url;
 
   // 3b. The local identity provider, for the gateway's origin.
   const gatewayUrl = `http://127.0.0.1:${port}`;
@@ -264,7 +300,7 @@ async function main(): Promise<void> {
   const bindings = await openLocalBindings({ persistTo, devVarsPath });
   let issued: Awaited<ReturnType<typeof issueDemoKeys>>;
   try {
-    issued = await issueDemoKeys({ ...bindings, vars: { ...bindings.vars, ORIGIN_URL: origin.url, TEST_ORIGIN_URL: origin.url } });
+    issued = await issueDemoKeys({ ...bindings, vars: { ...bindings.vars, ORIGIN_URL: originUrl, TEST_ORIGIN_URL: testOriginUrl } });
   } catch (err) {
     if (err instanceof ConfigError) return fail(`${err.message} (check wrangler.toml [vars] and ${shownDevVars})`);
     throw err;
@@ -285,9 +321,9 @@ async function main(): Promise<void> {
     "--port",
     String(port),
     "--var",
-    `ORIGIN_URL:${origin.url}`,
+    `ORIGIN_URL:${originUrl}`,
     "--var",
-    `TEST_ORIGIN_URL:${origin.url}`,
+    `TEST_ORIGIN_URL:${testOriginUrl}`,
     "--persist-to",
     persistTo,
   ];
@@ -298,7 +334,8 @@ async function main(): Promise<void> {
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_DIR,
     stdio: "inherit",
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    // GATEWAY_LOCAL_SETUP: the secrets and migrations are done (with this --persist-to); the build step skips them.
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", GATEWAY_LOCAL_SETUP: "done" },
   });
   wrangler = child;
   const exited = new Promise<number>((resolve) => {
@@ -315,9 +352,11 @@ async function main(): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (stopping || !isRunning(child)) return;
+    const demo = origin;
     const [gatewayUp, originUp] = await Promise.all([
       answers(`${gatewayUrl}/healthz`, (res) => res.status === 200),
-      answers(`${origin.url}/healthz`, (res) => res.status === 200),
+      // A real origin is the user's to run: the gateway answers 502 until it does.
+      demo === null ? true : answers(`${demo.url}/healthz`, (res) => res.status === 200),
     ]);
     if (gatewayUp && originUp) break;
     if (Date.now() > deadline) return fail(`the gateway did not answer on ${gatewayUrl}/healthz within ${READY_TIMEOUT_MS / 1000} s`);
@@ -331,7 +370,9 @@ async function main(): Promise<void> {
     [
       "",
       `Gateway:     ${gatewayUrl} (wrangler dev; local state in ${persistTo})`,
-      `Demo origin: ${origin.url} (a fake ATS; its answers show the organization and key the gateway forwarded)`,
+      origin === null
+        ? `Origin:      ${originUrl}${testOriginUrl === originUrl ? "" : ` (pk_test_ keys: ${testOriginUrl})`}; no demo origin started`
+        : `Demo origin: ${origin.url} (a fake ATS; its answers show the organization and key the gateway forwarded)`,
       "",
       `DEMO_ADMIN_KEY=${adminKey}`,
       `DEMO_READ_KEY=${readKey}`,

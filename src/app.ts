@@ -3,11 +3,12 @@ import { HTTPException } from "hono/http-exception";
 import { keysApi } from "./api/keys-api.ts";
 import { SESSION_PATH, sessionApi } from "./api/session-api.ts";
 import { REPORT_PATH, reportHandler } from "./api/secret-scanning.ts";
-import { documentGatewayRoutes, documentSignInRoutes, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } from "./api/openapi.ts";
+import { documentGatewayRoutes, documentSignOut, OPENAPI_CONFIG, OPENAPI_PATH, openApiHandler } from "./api/openapi.ts";
 import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "./errors.ts";
 import type { AdmittedState, AppEnv } from "./gateway/context.ts";
 import type { GatewayHandler } from "./gateway/pipeline.ts";
 import { JWKS_PATH, jwksHandler } from "./api/jwks.ts";
+import { HEALTH_PATH } from "./gateway/health.ts";
 import { SCRIPT_PATH, SETTINGS_PATH, settingsPage, settingsScript, settingsStyle, STYLE_PATH } from "./settings/serve.ts";
 import { CALLBACK_PATH, LOGIN_PATH, LOGOUT_PATH } from "./people/sign-in.ts";
 import { callbackHandler, loginHandler, logoutHandler } from "./settings/sign-in.ts";
@@ -37,12 +38,12 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
     await next();
   });
 
-  app.get("/healthz", (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));
+  app.get(HEALTH_PATH, (c) => c.json(successEnvelope({ status: "ok" }), 200, OWN_RESPONSE_HEADERS));
   app.route("/api/v1/api-keys", keysApi());
   app.route(SESSION_PATH, sessionApi());
   app.post(REPORT_PATH, reportHandler);
   documentGatewayRoutes(app.openAPIRegistry);
-  documentSignInRoutes(app.openAPIRegistry);
+  documentSignOut(app.openAPIRegistry);
   app.get(OPENAPI_PATH, openApiHandler(() => app.getOpenAPI31Document(OPENAPI_CONFIG)));
   app.get(JWKS_PATH, jwksHandler);
 

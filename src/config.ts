@@ -29,8 +29,16 @@ const originUrl = plainUrl("must be http(s)://host[:port][/prefix] without query
     return (u.origin + u.pathname).replace(/\/+$/, "");
   });
 
+/**
+ * The example files' placeholders (`replace-with-…`, `REPLACE-ME`, `REPLACE_WITH_…`): long enough to
+ * pass a length check, so refused by name, or a copied example would run with a published secret.
+ */
+const PLACEHOLDER = /replace[-_ ]?(?:with|me)\b|change[-_ ]?me\b|\bplaceholder\b/i;
+export const isPlaceholder = (value: string): boolean => PLACEHOLDER.test(value);
+
 const secret = z
   .string({ error: "is required (a secret of at least 32 bytes)" })
+  .refine((s) => !isPlaceholder(s), "is still the example's placeholder: put a random secret there (e.g. openssl rand -base64 48)")
   .refine((s) => new TextEncoder().encode(s).length >= 32, "must be at least 32 bytes");
 
 /** A setting holding JSON: parsed, or one issue with `message` (never the text: it may be a secret). */
@@ -63,7 +71,7 @@ const scanningKeys = z
   );
 
 /**
- * Every configuration value, with its default (DESIGN §8b). Vars arrive as
+ * Every configuration value, with its default (docs/design.md §8b). Vars arrive as
  * strings from wrangler.toml; secrets from `wrangler secret put` or `.dev.vars`.
  */
 export const ConfigSchema = z.object({
@@ -71,7 +79,11 @@ export const ConfigSchema = z.object({
   KEY_HASH_SECRET: secret,
   FORWARD_AUTHORIZATION: bool.default(false),
   ORIGIN_TIMEOUT_MS: int(1, 600_000).default(30_000),
-  ORIGIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  ORIGIN_TOKEN: z
+    .string()
+    .min(16, "must be at least 16 characters")
+    .refine((s) => !isPlaceholder(s), "is still the example's placeholder")
+    .optional(),
   MEMORY_CACHE_TTL_MS: int(0, 60_000).default(2_000),
   MEMORY_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
   NEGATIVE_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
@@ -86,7 +98,7 @@ export const ConfigSchema = z.object({
   MAX_REQUEST_LINE_BYTES: int(256, 65_536).default(8_192),
   // All request headers, names and values, as the gateway would copy them to the origin.
   MAX_HEADER_BYTES: int(1_024, 131_072).default(32_768),
-  // Per-key rate limits (README "Rate limits and quotas"): applied to keys without their own.
+  // Per-key rate limits (docs/keys-and-scopes.md "Rate limits and quotas"): applied to keys without their own.
   DEFAULT_RATE_LIMIT: RateLimitSetting.default(null),
   ORG_RATE_LIMITS: OrgRateLimitsSetting.default(() => new Map()),
   // Revocation within seconds (src/auth/revocation-feed.ts): how often an isolate reads the feed in the
@@ -111,7 +123,11 @@ export const ConfigSchema = z.object({
   // Analytics Engine store: the dataset the USAGE binding writes, for the SQL API's FROM.
   USAGE_DATASET: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a dataset name (letters, digits, _)").default("gateway_usage"),
   ANALYTICS_ACCOUNT_ID: z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-character Cloudflare account id").optional(),
-  ANALYTICS_API_TOKEN: z.string().min(20, "must be at least 20 characters").optional(),
+  ANALYTICS_API_TOKEN: z
+    .string()
+    .min(20, "must be at least 20 characters")
+    .refine((s) => !isPlaceholder(s), "is still the example's placeholder")
+    .optional(),
   // Overrides the SQL API address built from ANALYTICS_ACCOUNT_ID (tests point it at a local stand-in).
   ANALYTICS_SQL_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Where `pk_test_` keys' requests go; unset, the gateway refuses to create or serve test keys. */
@@ -149,6 +165,7 @@ const ed25519Jwk = (withPrivate: boolean) =>
 const jwkJson = (withPrivate: boolean) =>
   z
     .string({ error: withPrivate ? "is required (an Ed25519 private key as a JWK, JSON)" : "must be a string" })
+    .refine((s) => !isPlaceholder(s), "is still the example's placeholder: delete the line and run `npm start` (or the build) to get a random key")
     .transform(parseJson("must be a JWK as JSON"))
     .pipe(ed25519Jwk(withPrivate));
 
@@ -175,9 +192,6 @@ export const IdentityConfigSchema = z.object({
 
 export type IdentityConfig = z.output<typeof IdentityConfigSchema>;
 
-/** What .dev.vars.example and the docs show in place of a real secret: refused, so it cannot be deployed by mistake. */
-const PLACEHOLDER = /replace|change-?me|placeholder|example|REPLACE-ME/i;
-const notPlaceholder = (s: string) => !PLACEHOLDER.test(s);
 
 /** Loopback hosts, where an http issuer is allowed (the local IdP of scripts/local-idp.ts). */
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
@@ -216,10 +230,10 @@ export const OidcConfigSchema = z
     OIDC_CLIENT_SECRET: z
       .string({ error: "is required with OIDC_ISSUER" })
       .min(1)
-      .refine(notPlaceholder, "is still the placeholder: set the client secret the identity provider issued"),
+      .refine((s) => !isPlaceholder(s), "is still the example's placeholder: set the client secret the identity provider issued"),
     /** How the gateway authenticates at the token endpoint (RFC 6749 §2.3.1's default is basic). */
     OIDC_TOKEN_AUTH_METHOD: z.enum(["client_secret_basic", "client_secret_post"]).default("client_secret_basic"),
-    SESSION_SECRET: secret.refine(notPlaceholder, "is still the placeholder: set at least 32 random bytes"),
+    SESSION_SECRET: secret,
     OIDC_ORG_CLAIM: claimName.default("org_id"),
     OIDC_ROLES_CLAIM: claimName.default("roles"),
     OIDC_ROLE_SCOPES: roleScopes.default(() => DEFAULT_ROLE_SCOPES),
@@ -247,9 +261,12 @@ export const OidcConfigSchema = z
 export type OidcConfig = z.output<typeof OidcConfigSchema>;
 
 export class ConfigError extends Error {
-  constructor(message: string) {
+  /** The settings at fault, by name (never a value): what logs and /healthz may show. */
+  readonly settings: readonly string[];
+  constructor(message: string, settings: readonly string[] = []) {
     super(message);
     this.name = "ConfigError";
+    this.settings = settings;
   }
 }
 
@@ -279,5 +296,6 @@ function parseWith<S extends z.ZodType>(schema: S, env: object, names?: readonly
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join(".") || "config"} ${i.message}`);
-  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+  const settings = [...new Set(result.error.issues.map((i) => String(i.path[0] ?? "config")))];
+  throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`, settings);
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Every error code the gateway itself can answer with (DESIGN §5). */
+/** Every error code the gateway itself can answer with (docs/design.md §5). */
 export const ErrorCode = z.enum([
   "invalid_request",
   "unauthorized",

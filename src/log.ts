@@ -3,12 +3,12 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : "unknown error";
 }
 
-/** One JSON object per line (DESIGN §10); callers never pass key material or hashes. */
+/** One JSON object per line (docs/design.md §10); callers never pass key material or hashes. */
 export function logLine(fields: Record<string, unknown>): void {
   console.log(JSON.stringify(fields));
 }
 
-/** The per-request line's fields, in the order they are written (DESIGN §10; the README shows it). */
+/** The per-request line's fields, in the order they are written (docs/design.md §10; docs/configuration.md shows it). */
 export interface RequestLogFields {
   request_id: string;
   key_id: string | null;

@@ -1,7 +1,7 @@
 /**
  * The one-line JSON log the logging floors (bench rows 2L, 2LS, 2bL and the
  * micro loops' floors) write per request: the same fields as the gateway's
- * line (DESIGN §10), built the plain way, `console.log(JSON.stringify({…}))`,
+ * line (docs/design.md §10), built the plain way, `console.log(JSON.stringify({…}))`,
  * with the values of a proxied request or of a refusal.
  */
 export function logFloorLine(kind: "proxied" | "refused", method: string, status: number, started: number, requestId: string = crypto.randomUUID()): void {

@@ -1,6 +1,6 @@
 /**
  * Bench row 2bL: the hello-world Worker plus the same one-line JSON log per
- * request the gateway writes (DESIGN §10), built the plain way
+ * request the gateway writes (docs/design.md §10), built the plain way
  * (`console.log(JSON.stringify({...}))`). The fair floor for refusals, which
  * must log: row 2b minus what logging costs any Worker in this runtime.
  */

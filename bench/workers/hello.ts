@@ -1,6 +1,6 @@
 /**
  * Bench row 2b: a Worker that answers a constant response and does nothing
- * else. DESIGN §11's ceiling for responses a Worker makes itself, the
+ * else. docs/design.md §11's ceiling for responses a Worker makes itself, the
  * yardstick for the gateway's rejections (which touch no origin).
  */
 const BODY = JSON.stringify({ success: true, data: { status: "ok" }, errors: [] });

@@ -272,7 +272,7 @@ async function run(env: Bindings, ctx: ExecutionContext, key: string, n: number,
   // The signed identity (X-Gateway-Identity) every proxied request carries: the largest single step.
   const signerOrError = await rt.identity;
   const identity = { key_id: record.id, org: record.organization_id, scopes: record.scopes, mode: record.mode, request_id: logFields.request_id, method: "GET", path: PATH };
-  if (want("identitySign")) steps.identitySign = signerOrError instanceof Error ? `error: ${signerOrError.message}` : await timeAsync(n, () => signerOrError.sign(identity, Date.now()));
+  if (want("identitySign")) steps.identitySign = "settings" in signerOrError ? `error: ${signerOrError.message}` : await timeAsync(n, () => signerOrError.sign(identity, Date.now()));
   // The origin's headers as a plain object converted once by the Request, against the Headers the
   // gateway builds (both then handed to a Request, as fetch does); and a timer for the origin timeout
   // as one AbortSignal.timeout, which would also cut a response body streaming past the timeout.

@@ -1,7 +1,7 @@
 /**
  * Bench row 2LS: row 2L (pass-through + the gateway's log line) plus the
  * signed identity every proxied request must carry since the trust features
- * (README "Signed identity for the origin"): the same Ed25519 JWS, made by
+ * (docs/origin.md "Signed identity for the origin"): the same Ed25519 JWS, made by
  * the project's own signer with the same claims, sent to the origin as
  * X-Gateway-Identity on a copy of the client's headers. What that required
  * work costs any Worker here: the gateway's distance to this row is what its

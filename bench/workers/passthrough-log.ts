@@ -1,6 +1,6 @@
 /**
  * Bench row 2L: the pass-through plus the same one-line JSON log per request
- * the gateway writes (DESIGN §10), built the plain way
+ * the gateway writes (docs/design.md §10), built the plain way
  * (`console.log(JSON.stringify({...}))`). The fair floor for proxying with a
  * log line; the difference to row 2 is what one log line costs any Worker here.
  */

@@ -7,7 +7,7 @@ import { cpuMs } from "./procstat.ts";
 
 /**
  * The load generator, always in its own process and spawned asynchronously:
- * the Node event loop hosting Miniflare must never block (FACTS.md).
+ * the Node event loop hosting Miniflare must never block (docs/performance.md).
  *
  * - wrk (C, one thread by default): microsecond latency percentiles and little
  *   CPU, which matters on a 2-core machine. `apt-get install -y wrk`.

@@ -42,7 +42,7 @@ export interface TargetCheck {
   value: number | null;
   limit: number;
   kind: "min" | "max";
-  /** Shown, never counted as a target of DESIGN §11. */
+  /** Shown, never counted as a target of docs/design.md §11. */
   informational?: boolean;
 }
 
@@ -152,7 +152,7 @@ export function formatReport(r: Report): string {
     out.push(table(["function", "module", "self %"], p.topSelf.slice(0, 15).map((f) => [f.fn, f.module, f.selfPct.toFixed(1)]), new Set([2])));
   }
   out.push("");
-  out.push("Targets (DESIGN §11):");
+  out.push("Targets (docs/design.md §11):");
   for (const t of r.targets) {
     const p = passes(t);
     const value = formatTargetValue(t);

@@ -7,7 +7,7 @@ import { insertKey, toAuthRecord } from "../../src/storage/records.ts";
 import { BENCH_ORG } from "./seed.ts";
 
 /**
- * Keys for the rate-limit rows (README "Rate limits and quotas"): `limited`
+ * Keys for the rate-limit rows (docs/keys-and-scopes.md "Rate limits and quotas"): `limited`
  * has a rate limit and a quota too large to reach in a run, so every request
  * pays one KeyMeter round-trip; `overLimit` allows one request a day, so once
  * spent every request is a 429 from the isolate's pre-check.

@@ -9,7 +9,7 @@ import type { KeyMode } from "../../src/keys/format.ts";
 import { MONTHLY_QUOTA_MAX, MonthlyQuotaSchema, parseRateLimit, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, type RateLimit } from "../../src/limits/policy.ts";
 
 /**
- * The key command line's grammar (DESIGN §8), parsed and validated before
+ * The key command line's grammar (docs/design.md §8), parsed and validated before
  * anything is opened or written: a usage error changes nothing.
  */
 export class UsageError extends Error {
@@ -33,8 +33,10 @@ const OrgId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "--org must be 1-64 letters, digits, '.', '_' or '-'");
 const KeyId = z.string().regex(/^key_[0-9A-Za-z]{20}$/, "the key id looks like key_ followed by 20 letters and digits");
 
+export type CommandName = "create" | "list" | "show" | "revoke" | "rotate" | "secret-status" | "usage";
+
 export type Command =
-  | { name: "help" }
+  | { name: "help"; topic: CommandName | null }
   | {
       name: "create";
       org: string;
@@ -82,7 +84,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
+const ALLOWED: Record<CommandName, readonly string[]> = {
   create: ["org", "name", "scopes", "expires-in", "expires-at", "rate-limit", "monthly-quota", "allowed-cidrs", "mode", "json"],
   list: ["org", "json"],
   show: ["json"],
@@ -92,6 +94,13 @@ const ALLOWED: Record<Exclude<Command["name"], "help">, readonly string[]> = {
   usage: ["from", "to", "granularity", "json"],
 };
 const COMMON = ["remote", "persist-to", "dev-vars", "help"];
+
+/** Where to read more after a usage error: the command's own help when the command is known. */
+export function helpHint(argv: readonly string[]): string {
+  const word = argv.find((a) => !a.startsWith("-"));
+  const command = word !== undefined && word in ALLOWED ? `${word} --help` : "help";
+  return `Run \`npm run -s keys -- ${command}\` for usage.`;
+}
 
 function check<T>(schema: z.ZodType<T>, value: unknown): T {
   const r = schema.safeParse(value);
@@ -165,8 +174,48 @@ function parseUsageRange(v: { from?: string | undefined; to?: string | undefined
   }
 }
 
+/** Edit distance, for "did you mean": flags and commands are short, so the plain table is enough. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** The closest of `candidates` to `word`, if close enough to be a typo (or one is a prefix of the other). */
+export function closest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = c.startsWith(word) || word.startsWith(c) ? Math.min(1, distance(word, c)) : distance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best !== null && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+const suggestion = (word: string, candidates: readonly string[], prefix = ""): string => {
+  const near = closest(word, candidates);
+  return near === null ? "" : ` (did you mean ${prefix}${near}?)`;
+};
+
+/** Flags no command knows, named with the nearest one the command takes: before Node's parser words it. */
+function checkFlags(argv: readonly string[], command: string | undefined): void {
+  const valid = command !== undefined && command in ALLOWED ? [...ALLOWED[command as CommandName], ...COMMON] : Object.keys(OPTIONS);
+  for (const arg of argv) {
+    if (arg === "--") break;
+    if (!arg.startsWith("--")) continue;
+    const flag = arg.slice(2).split("=")[0]!;
+    if (!(flag in OPTIONS)) throw new UsageError(`unknown option --${flag}${suggestion(flag, valid, "--")}`);
+  }
+}
+
 export function parseInvocation(argv: readonly string[], now = Date.now()): Invocation {
-  let parsed;
+  const commandWord = argv.find((a) => !a.startsWith("-"));
+  checkFlags(argv, commandWord);
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
@@ -175,9 +224,15 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
   const { values: v, positionals } = parsed;
   const common = { remote: v.remote ?? false, persistTo: v["persist-to"], devVars: v["dev-vars"] };
   const [name, ...rest] = positionals;
-  if (name === undefined || name === "help" || v.help) return { command: { name: "help" }, ...common };
-  if (!(name in ALLOWED)) throw new UsageError(`unknown command "${name}"`);
-  const cmd = name as keyof typeof ALLOWED;
+  const commands = Object.keys(ALLOWED);
+  // `help create`, `create --help`: that command's text; `help` or `--help` alone: all of it.
+  const topic = name === "help" ? rest[0] : v.help ? name : undefined;
+  if (name === undefined || name === "help" || v.help) {
+    if (topic !== undefined && !commands.includes(topic)) throw new UsageError(`unknown command "${topic}"${suggestion(topic, commands)}`);
+    return { command: { name: "help", topic: (topic as CommandName | undefined) ?? null }, ...common };
+  }
+  if (!commands.includes(name)) throw new UsageError(`unknown command "${name}"${suggestion(name, commands)}`);
+  const cmd = name as CommandName;
   const given = Object.keys(v).filter((k) => v[k as keyof typeof v] !== undefined);
   const stray = given.filter((k) => !ALLOWED[cmd].includes(k) && !COMMON.includes(k));
   if (stray.length > 0) throw new UsageError(`${cmd} does not take ${stray.map((s) => `--${s}`).join(", ")}`);
@@ -221,12 +276,9 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
   }
 }
 
-export const USAGE = `Manage API keys (DESIGN §8). Works on the local state of \`npm start\` unless --remote.
-
-Usage: npm run -s keys -- <command> [options]
-
-Commands:
-  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO] [--mode live|test]
+/** Each command's synopsis and description, in the order the full help lists them. */
+const COMMAND_HELP: Record<CommandName, string> = {
+  create: `  create --org ORG --name NAME --scopes a,b [--expires-in 90d | --expires-at ISO] [--mode live|test]
          [--rate-limit 100/60] [--monthly-quota 100000] [--allowed-cidrs 10.0.0.0/8,2001:db8::/32] [--json]
                         Create a key. The key is printed once and never again.
                         --mode test makes a pk_test_ key, whose requests go to TEST_ORIGIN_URL.
@@ -234,23 +286,30 @@ Commands:
                         (limit 1-${RATE_LIMIT_MAX}, window 1-${RATE_PERIOD_MAX_S} s); --monthly-quota N: requests per
                         UTC calendar month (1-${MONTHLY_QUOTA_MAX}); --allowed-cidrs: the only client addresses
                         it works from. All three are fixed for the key's life.
-  list --org ORG [--json]
+`,
+  list: `  list --org ORG [--json]
                         The organization's keys, newest first (no secrets).
-  show ID [--json]      One key.
-  revoke ID [--json]    Revoke a key at once (D1, then a KV tombstone). Repeating it is harmless.
-  rotate ID [--grace 1h] [--json]
+`,
+  show: `  show ID [--json]      One key.
+`,
+  revoke: `  revoke ID [--json]    Revoke a key at once (D1, then a KV tombstone). Repeating it is harmless.
+`,
+  rotate: `  rotate ID [--grace 1h] [--json]
                         A new key with the same name, scopes, expiry, mode and limits (sharing
                         its rate-limit window and quota); the old one stops
                         now, or after the grace period (at most 7d).
-  secret-status [--json]
+`,
+  "secret-status": `  secret-status [--json]
                         Active keys per KEY_HASH_SECRET version, and those not yet re-hashed
                         under the current one: when none are left, the previous secret can go.
-  usage ID [--from ISO] [--to ISO] [--granularity hour|day] [--json]
+`,
+  usage: `  usage ID [--from ISO] [--to ISO] [--granularity hour|day] [--json]
                         Requests made with the key by status class, per hour (default:
                         the last 24 hours) or per day (default: the last 30 days).
-  help                  This text.
+`,
+};
 
-Options:
+const OPTIONS_HELP = `Options (every command):
   --json                Print exactly one JSON document: the key object (with "key" for
                         create and rotate), {"items": [...]} for list, or for usage the
                         API's {key_id, granularity, from, to, buckets}.
@@ -260,8 +319,27 @@ Options:
                         and ANALYTICS_API_TOKEN are set, else the D1 usage table.
   --persist-to DIR      Local state directory (default .wrangler/state, as npm start).
   --dev-vars PATH       Local secrets file (default .dev.vars).
+  --help, -h            Help for the command given, or this text.
+`;
 
-Scopes: ${[...ALL_SCOPES].join(", ")}
+const FOOTER = `Scopes: ${[...ALL_SCOPES].join(", ")}
 Durations: 45s, 30m, 12h, 90d, 2w.
 Exit status: 0 success, 2 bad usage (nothing changed), 1 any other failure.
+More: docs/managing-keys.md.
 `;
+
+export const USAGE = `Manage API keys. Works on the local state of \`npm start\` (or \`wrangler dev\`) unless --remote.
+
+Usage: npm run -s keys -- <command> [options]
+
+Commands:
+${Object.values(COMMAND_HELP).join("")}  help [COMMAND]        This text, or one command's.
+
+${OPTIONS_HELP}
+${FOOTER}`;
+
+/** `keys <command> --help`: that command alone, with the options every command takes. */
+export function commandUsage(topic: CommandName | null): string {
+  if (topic === null) return USAGE;
+  return `Usage: npm run -s keys -- ${topic} ...\n\n${COMMAND_HELP[topic]}\n${OPTIONS_HELP}\n${FOOTER}`;
+}

@@ -10,7 +10,11 @@ import type { LocalBindings } from "./local-state.ts";
  */
 export async function localKeyStore(bindings: LocalBindings): Promise<KeyStore> {
   const config = parseConfig(bindings.vars);
-  return keyStore(bindings.db, bindings.kv, config.KEY_HASH_SECRET, config.KV_CACHE_TTL_S, config.TOMBSTONE_REWRITE_DELAY_MS, config.KEY_HASH_SECRET_VERSION);
+  // No second tombstone write locally: it would hold every revoke and rotate for
+  // TOMBSTONE_REWRITE_DELAY_MS (5 s), and the one local `wrangler dev` reads the
+  // revocation feed (src/auth/revocation-feed.ts), which overrides a record that a
+  // racing read-through cached. `--remote` keeps it (many isolates, a bounded set).
+  return keyStore(bindings.db, bindings.kv, config.KEY_HASH_SECRET, config.KV_CACHE_TTL_S, 0, config.KEY_HASH_SECRET_VERSION);
 }
 
 /** With no waitUntil, a revocation waits `tombstoneRewriteDelayMs` to write its tombstone again. */

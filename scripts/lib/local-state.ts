@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { KeyValueStore, SqlDatabase } from "../../src/storage/ports.ts";
@@ -215,6 +215,34 @@ function isKeyValueStore(v: unknown): v is KeyValueStore {
 }
 
 /**
+ * wrangler.toml reduced to what the command line reads (vars, KV, D1). The
+ * Worker's Durable Object (KEY_METER) is left out: without the Worker's code
+ * there is no class to run it, and wrangler and workerd would each print that
+ * it "will not work in local development", true but beside the point here.
+ * The storage ids are the same, so the same local files are opened.
+ */
+async function storageOnlyConfig(): Promise<string> {
+  const { unstable_readConfig } = await import("wrangler");
+  const full = unstable_readConfig({ config: WRANGLER_CONFIG });
+  const config = {
+    name: full.name,
+    compatibility_date: full.compatibility_date,
+    compatibility_flags: full.compatibility_flags,
+    vars: full.vars,
+    kv_namespaces: full.kv_namespaces.map(({ binding, id }: { binding: string; id?: string }) => ({ binding, id })),
+    d1_databases: full.d1_databases.map(
+      ({ binding, database_name, database_id }: { binding: string; database_name?: string; database_id?: string }) => ({ binding, database_name, database_id }),
+    ),
+  };
+  const dir = join(PROJECT_DIR, ".wrangler", "tmp");
+  await mkdir(dir, { recursive: true });
+  // One file per process: several commands may run at once.
+  const path = join(dir, `cli-bindings-${process.pid}.json`);
+  await writeFile(path, JSON.stringify(config));
+  return path;
+}
+
+/**
  * Opens the local D1 (`DB`) and KV (`KEYS_CACHE`) that `wrangler dev` reads:
  * writes are visible to a running dev server at once. About 1.6 s per call (it
  * starts a workerd), so open once and reuse; always `dispose()`.
@@ -222,14 +250,15 @@ function isKeyValueStore(v: unknown): v is KeyValueStore {
 export async function openLocalBindings(options: { persistTo?: string; devVarsPath?: string } = {}): Promise<LocalBindings> {
   // Imported lazily: loading wrangler costs time that commands like `help` should not pay.
   const { getPlatformProxy } = await import("wrangler");
+  const configPath = await storageOnlyConfig();
   const proxy = await getPlatformProxy<Record<string, unknown>>({
-    configPath: WRANGLER_CONFIG,
+    configPath,
     // getPlatformProxy wants the `v3` directory itself, where `wrangler dev --persist-to DIR` appends `v3`.
     persist: { path: join(resolvePersistTo(options.persistTo), "v3") },
     // The same secrets file the caller uses (any `envFiles` list makes it skip .dev.vars and .env).
     envFiles: [resolveDevVars(options.devVarsPath)],
     remoteBindings: false,
-  });
+  }).finally(() => rm(configPath, { force: true }));
   const { DB: db, KEYS_CACHE: kv } = proxy.env;
   if (!isSqlDatabase(db) || !isKeyValueStore(kv)) {
     await proxy.dispose();

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi
 import type { Context } from "hono";
 import { checkAllowlist } from "../auth/cidr.ts";
 import { scopesBeyond } from "../auth/scopes.ts";
-import { GatewayError, STATUS_OF_CODE, successEnvelope, OWN_RESPONSE_HEADERS } from "../errors.ts";
+import { GatewayError, successEnvelope, OWN_RESPONSE_HEADERS } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
 import { KEY_ID_PATTERN } from "../keys/ids.ts";
 import type { KeyMode } from "../keys/format.ts";
@@ -17,7 +17,7 @@ import { KEY_SECURITY, PEOPLE_SECURITY, registerSecuritySchemes } from "./securi
 import {
   CreatedKeySchema,
   CreateKeyBody,
-  ErrorEnvelopeSchema,
+  decisiveIssues,
   EventSchema,
   KeyIdParam,
   KeyObjectSchema,
@@ -29,24 +29,20 @@ import {
   UsageSchema,
 } from "./schemas.ts";
 import { hoursOf, toBuckets, usageRange } from "../usage/range.ts";
-
-/** Every gateway error status, documented on every operation (DESIGN §5). */
-const ERROR_RESPONSES = Object.fromEntries(
-  [...new Set(Object.values(STATUS_OF_CODE))].map((status) => [
-    status,
-    { description: "Error envelope", content: { "application/json": { schema: ErrorEnvelopeSchema } } },
-  ]),
-);
+import { errorResponses, successHeaders } from "./responses.ts";
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
+  headers: successHeaders("key"),
   content: { "application/json": { schema: success(schema) } },
 });
 const body = <T extends z.ZodType>(schema: T, required: boolean) => ({
   required,
   content: { "application/json": { schema } },
 });
-const route = <R extends RouteConfig>(r: R) => createRoute({ ...r, responses: { ...ERROR_RESPONSES, ...r.responses } });
+/** Every route needs an operationId (the name generated clients call it by) and the errors it can answer (src/api/responses.ts). */
+const route = <R extends RouteConfig & { operationId: string }>(r: R) =>
+  createRoute({ ...r, responses: { ...errorResponses(r.request?.params ? "key-by-id" : "key"), ...r.responses } });
 
 /** A key, a person's access token, or the settings page's session cookie (src/api/security.ts). */
 const security = PEOPLE_SECURITY;
@@ -55,6 +51,7 @@ const routes = {
   create: route({
     method: "post",
     path: "/",
+    operationId: "createApiKey",
     summary: "Create a key (needs api_keys:write; only scopes the caller holds)",
     security,
     request: { body: body(CreateKeyBody, true) },
@@ -63,6 +60,7 @@ const routes = {
   list: route({
     method: "get",
     path: "/",
+    operationId: "listApiKeys",
     summary: "List the organization's keys, newest first (needs api_keys:read)",
     security,
     request: { query: ListQuery },
@@ -73,6 +71,7 @@ const routes = {
   self: route({
     method: "get",
     path: "/self",
+    operationId: "getCallingApiKey",
     summary: "The calling key (needs no scope; API keys only)",
     security: KEY_SECURITY,
     responses: { 200: json(KeyObjectSchema, "The calling key") },
@@ -80,6 +79,7 @@ const routes = {
   show: route({
     method: "get",
     path: "/{id}",
+    operationId: "getApiKey",
     summary: "One key (needs api_keys:read)",
     security,
     request: { params: KeyIdParam },
@@ -88,6 +88,7 @@ const routes = {
   rename: route({
     method: "patch",
     path: "/{id}",
+    operationId: "renameApiKey",
     summary: "Rename a key; scopes are immutable (needs api_keys:write)",
     security,
     request: { params: KeyIdParam, body: body(RenameKeyBody, true) },
@@ -96,6 +97,7 @@ const routes = {
   revoke: route({
     method: "delete",
     path: "/{id}",
+    operationId: "revokeApiKey",
     summary: "Revoke a key at once; repeating it is harmless (needs api_keys:write)",
     security,
     request: { params: KeyIdParam },
@@ -104,6 +106,7 @@ const routes = {
   rotate: route({
     method: "post",
     path: "/{id}/rotate",
+    operationId: "rotateApiKey",
     summary: "Replace a key with a new one; the old one stops now or after a grace period (needs api_keys:write)",
     security,
     request: { params: KeyIdParam, body: body(RotateKeyBody, false) },
@@ -112,6 +115,7 @@ const routes = {
   events: route({
     method: "get",
     path: "/{id}/events",
+    operationId: "listApiKeyEvents",
     summary: "The key's audit trail (needs api_keys:read)",
     security,
     request: { params: KeyIdParam },
@@ -120,6 +124,7 @@ const routes = {
   usage: route({
     method: "get",
     path: "/{id}/usage",
+    operationId: "getApiKeyUsage",
     summary: "Requests made with the key (proxied or refused once the key was known), by status class per hour or day (needs api_keys:read)",
     security,
     request: { params: KeyIdParam, query: UsageQuery },
@@ -157,7 +162,7 @@ function callingKeyId(c: Ctx): string {
   return id;
 }
 
-/** Another organization's key, or no key at all, is the same 404 (DESIGN §8). */
+/** Another organization's key, or no key at all, is the same 404 (docs/design.md §8). */
 async function keyInOrg(c: Ctx, id: string): Promise<KeyRow> {
   const row = KEY_ID_PATTERN.test(id) ? await findKeyInOrg(c.env.DB, caller(c).organization_id, id) : null;
   if (!row) throw new GatewayError("not_found", "No such API key");
@@ -193,7 +198,7 @@ export function keysApi() {
     strict: false,
     defaultHook: (result) => {
       if (result.success) return;
-      throw invalidRequest(result.error);
+      throw invalidRequest(decisiveIssues(result.error.issues));
     },
   });
 
@@ -256,7 +261,7 @@ export function keysApi() {
 
   api.openapi(routes.rotate, async (c) => {
     const row = await keyInOrg(c, c.req.valid("param").id);
-    // An absent body skips validation (and its default): no body means no grace.
+    // An absent body skips validation: no body, like an omitted grace_seconds, means no grace.
     const grace = (c.req.valid("json") as { grace_seconds?: number }).grace_seconds ?? 0;
     refuseModeBeyond(c, row.mode, "rotate");
     refuseBeyond(c, scopesOf(row), "rotate");

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { STATUS_OF_CODE } from "../errors.ts";
 import type { AppEnv } from "../gateway/context.ts";
 import { JWKS_PATH } from "./jwks.ts";
+import { errorResponses, RESPONSE_HEADERS, successHeaders } from "./responses.ts";
 import { ErrorEnvelopeSchema, success } from "./schemas.ts";
 import { REPORT_PATH, ReportBody, ReportResult, SIGNATURE_HEADER, SIGNATURE_KEY_ID_HEADER } from "./secret-scanning.ts";
 
@@ -31,41 +32,67 @@ and a \`monthly_quota\` (per UTC calendar month), both fixed at creation. Every 
 
 **Envelope.** Every response the gateway writes is \`{"success": true, "data": …, "errors": []}\` or
 \`{"success": false, "data": null, "errors": [{"code": …, "message": …}]}\`, with \`cache-control: no-store\` and an \`X-Request-Id\`.
+A method a path does not list is 405 \`method_not_allowed\` with \`Allow\` naming the methods it does; a path the gateway does not know is 404.
 Error codes: ${Object.entries(STATUS_OF_CODE)
   .map(([code, status]) => `${status} \`${code}\``)
   .join(", ")}.`;
 
-export const OPENAPI_CONFIG = {
+/**
+ * OpenAPI 3.1's `identifier` (an SPDX expression; the generator's types know only 3.0's `url`): the
+ * project publishes no licence, so a LicenseRef says "all rights reserved".
+ */
+const LICENSE = { name: "Proprietary", identifier: "LicenseRef-Proprietary" };
+
+export const OPENAPI_CONFIG: Parameters<OpenAPIHono["getOpenAPI31Document"]>[0] = {
   openapi: "3.1.0",
   info: {
     title: "Hiring API gateway: API keys",
     version: "1.0.0",
     description: DESCRIPTION,
+    license: LICENSE,
   },
-  // No `servers`: paths are relative to wherever this document is served from.
-} as const;
+  // The local gateway of `npm start` and `wrangler dev`; served, the document names the host it was fetched from instead (serverFor).
+  servers: [{ url: "http://127.0.0.1:8787", description: "The local gateway (npm start, npx wrangler dev)" }],
+};
 
 type Registry = OpenAPIHono<AppEnv>["openAPIRegistry"];
 
 /** Gateway routes defined outside the management API, documented here. */
 export function documentGatewayRoutes(registry: Registry): void {
-  const error = { description: "Error envelope", content: { "application/json": { schema: ErrorEnvelopeSchema } } };
+  for (const [name, header] of Object.entries(RESPONSE_HEADERS)) registry.registerComponent("headers", name, header);
+  const ok = (description: string, content: object) => ({ description, headers: successHeaders("public"), content });
+  const misconfigured = z
+    .object({
+      success: z.literal(false),
+      data: z
+        .object({
+          status: z.literal("misconfigured"),
+          settings: z.array(z.string()).openapi({ description: "The settings at fault, by name (never their values)" }),
+        })
+        .nullable(),
+      errors: ErrorEnvelopeSchema.shape.errors,
+    })
+    .openapi("HealthMisconfigured");
   registry.registerPath({
     method: "get",
     path: "/healthz",
+    operationId: "getHealth",
     summary: "Liveness check; public, never touches the origin",
     security: [],
     responses: {
-      200: {
-        description: "The gateway is up",
-        content: { "application/json": { schema: success(z.object({ status: z.literal("ok") })) } },
+      ...errorResponses("public"),
+      200: ok("The gateway is up", { "application/json": { schema: success(z.object({ status: z.literal("ok") })) } }),
+      500: {
+        description: "The gateway is misconfigured: `data.settings` names the settings to fix (the log line of every 500 names them too)",
+        headers: successHeaders("public"),
+        content: { "application/json": { schema: misconfigured } },
       },
-      500: error,
     },
   });
   registry.registerPath({
     method: "post",
     path: REPORT_PATH,
+    operationId: "reportLeakedKeys",
     summary: "Report leaked API keys (secret scanners); every reported key that exists is revoked at once",
     description: `For secret scanners such as GitHub's secret scanning partner program, in its format. Public (no API key): the raw body must be signed with ECDSA P-256 / SHA-256 by a key configured in \`SECRET_SCANNING_PUBLIC_KEYS\`, its identifier in \`Github-Public-Key-Identifier\` and the base64 DER signature in \`Github-Public-Key-Signature\`. A bad or missing signature is 401 and a malformed body 400; either way nothing is revoked. The 200 answer is the scanner's own format (a bare array, not the envelope): per token, whether it is one of this gateway's keys, never which organization's. Each revoked key gets a \`revoked_leaked\` event with the URL.`,
     security: [],
@@ -77,12 +104,9 @@ export function documentGatewayRoutes(registry: Registry): void {
       body: { required: true, content: { "application/json": { schema: ReportBody } } },
     },
     responses: {
-      200: { description: "One result per reported token, in order", content: { "application/json": { schema: ReportResult } } },
-      400: error,
-      401: error,
-      429: error,
-      500: error,
-      503: error,
+      // 401: a bad or missing signature; 429: too many of those from one address; 503: D1 down.
+      ...errorResponses("public", [401, 429, 503]),
+      200: ok("One result per reported token, in order", { "application/json": { schema: ReportResult } }),
     },
   });
   const publicJwk = z
@@ -98,6 +122,7 @@ export function documentGatewayRoutes(registry: Registry): void {
   registry.registerPath({
     method: "get",
     path: JWKS_PATH,
+    operationId: "getIdentityJwks",
     summary: "Public keys that verify X-Gateway-Identity (a JWK Set, not the envelope); public, cacheable for 5 minutes",
     description:
       "The origin verifies the `X-Gateway-Identity` header of every proxied request against these keys: a compact JWS " +
@@ -105,38 +130,25 @@ export function documentGatewayRoutes(registry: Registry): void {
       "`method`, `path`, `iat` and `exp` (`iat` + 60 s). During a signing-key rotation the set also holds the previous key.",
     security: [],
     responses: {
-      200: {
-        description: "The JWK Set: the current signing key first",
-        content: { "application/jwk-set+json": { schema: z.object({ keys: z.array(publicJwk).min(1) }).openapi("IdentityJwks") } },
-      },
-      500: error,
+      ...errorResponses("public"),
+      200: ok("The JWK Set: the current signing key first", {
+        "application/jwk-set+json": { schema: z.object({ keys: z.array(publicJwk).min(1) }).openapi("IdentityJwks") },
+      }),
     },
   });
 }
 
-/** The sign-in routes (src/settings/sign-in.ts), present only with OIDC_ISSUER set (404 otherwise). */
-export function documentSignInRoutes(registry: Registry): void {
+/**
+ * Signing out (src/settings/sign-in.ts), present only with OIDC_ISSUER set (404 otherwise). The sign-in
+ * redirects themselves (GET /settings/login and /settings/callback) are browser navigations that only
+ * ever answer 302 or an error page, not API operations: docs/sign-in.md describes them.
+ */
+export function documentSignOut(registry: Registry): void {
   const error = { description: "Error envelope", content: { "application/json": { schema: ErrorEnvelopeSchema } } };
-  const found = (description: string) => ({ description, headers: { location: { schema: { type: "string" as const } } } });
-  registry.registerPath({
-    method: "get",
-    path: "/settings/login",
-    summary: "Sign in with the identity provider: 302 to its authorization endpoint (code flow, PKCE S256, state, nonce)",
-    description: "Sets a short-lived sealed sign-in cookie (`__Host-gw_signin`, `gw_signin` on plain http) holding the state, nonce and PKCE verifier. 404 without OIDC_ISSUER.",
-    security: [],
-    responses: { 302: found("To the identity provider"), 404: error, 503: error },
-  });
-  registry.registerPath({
-    method: "get",
-    path: "/settings/callback",
-    summary: "The redirect URI: checks state, exchanges the code, verifies the ID token, sets the session cookie, 302 to /settings/api-keys",
-    description: "A state or nonce mismatch, a missing or expired sign-in cookie or a token that does not verify is 400; an account without the organization claim or a mapped role is 403. Either way no session is set.",
-    security: [],
-    responses: { 302: found("To the settings page, signed in"), 400: error, 403: error, 404: error, 503: error },
-  });
   registry.registerPath({
     method: "post",
     path: "/settings/logout",
+    operationId: "signOut",
     summary: "Sign out: clears the session cookie, revokes its refresh token, and names the provider's logout URL",
     description: "Same-origin only (Origin or Sec-Fetch-Site). `end_session_url` is the provider's end_session_endpoint for the page to visit, or null.",
     security: [],
@@ -151,11 +163,48 @@ export function documentSignInRoutes(registry: Registry): void {
   });
 }
 
-/** Serves the document, generated on first request and kept for the isolate's life. */
-export function openApiHandler(generate: () => unknown) {
-  let body: string | null = null;
-  return (_c: Context<AppEnv>) => {
-    body ??= JSON.stringify(generate());
+interface Operation {
+  operationId?: string;
+  summary?: string;
+  responses?: Record<string, { description: string; headers?: unknown; content?: unknown }>;
+  requestBody?: unknown;
+  [field: string]: unknown;
+}
+type Document = { paths?: Record<string, Record<string, unknown>>; servers?: unknown; [field: string]: unknown };
+
+/**
+ * Every GET the gateway serves answers HEAD too (the route table lists both):
+ * each documented GET gets its HEAD twin, same parameters, statuses and
+ * headers, no body. Added to the generated document rather than registered
+ * twice, so the two cannot differ.
+ */
+export function withHeadOperations<D extends Document>(doc: D): D {
+  for (const item of Object.values(doc.paths ?? {})) {
+    const get = item.get as Operation | undefined;
+    if (!get || item.head) continue;
+    const responses = Object.fromEntries(
+      Object.entries(get.responses ?? {}).map(([status, { content: _, ...rest }]) => [status, rest]),
+    );
+    item.head = { ...get, operationId: `${get.operationId ?? "get"}Head`, summary: `Headers only: ${get.summary ?? "as GET"}`, responses };
+  }
+  return doc;
+}
+
+/** The document as served from `origin`: its one server is the gateway it was fetched from. */
+function serverFor(doc: Document, origin: string): Document {
+  return { ...doc, servers: [{ url: origin, description: "The gateway this document was fetched from" }] };
+}
+
+/** Serves the document, generated on first request and kept for the isolate's life (one body per host it is fetched from). */
+export function openApiHandler(generate: () => object) {
+  let doc: Document | null = null;
+  let last: { origin: string; body: string } | null = null;
+  return (c: Context<AppEnv>) => {
+    // The generator's PathsObject, read through the few fields this module touches.
+    doc ??= withHeadOperations(generate() as Document);
+    const origin = new URL(c.req.url).origin;
+    if (last?.origin !== origin) last = { origin, body: JSON.stringify(serverFor(doc, origin)) };
+    const body = last.body;
     return new Response(body, {
       status: 200,
       headers: {

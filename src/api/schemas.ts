@@ -8,7 +8,7 @@ import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S
 import { MAX_USAGE_BUCKETS } from "../usage/range.ts";
 
 /**
- * The management API's inputs and outputs (DESIGN §8): the same schemas
+ * The management API's inputs and outputs (docs/design.md §8): the same schemas
  * validate requests and generate /openapi.json, so the two cannot drift.
  */
 export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
@@ -70,6 +70,9 @@ export const KeyModeSchema = z.enum(KEY_MODES, { error: 'mode must be "live" or 
   example: "live",
 });
 
+/** A timestamp the gateway writes: ISO-8601 in UTC (`toISOString`). */
+const Timestamp = z.string().openapi({ format: "date-time", example: "2026-12-01T09:30:00.000Z" });
+
 const IsoTime = z.iso.datetime({ offset: true, error: "must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" });
 
 export const CreateKeyBody = z
@@ -113,15 +116,30 @@ const IMMUTABLE: Readonly<Record<string, string>> = {
   allowed_cidrs: ALLOWED_CIDRS_IMMUTABLE,
 };
 
+/** Why a PATCH field cannot be sent: immutable, or unknown. */
+const unchangeable = (k: string) => `${k}: ${(Object.hasOwn(IMMUTABLE, k) ? IMMUTABLE[k] : undefined) ?? `unknown field "${k}"; only name can change`}`;
+
+/**
+ * Strict (a generated client sees `additionalProperties: false`); a field
+ * that cannot change is answered with why, and before anything else (see
+ * `decisiveIssues`): `{"rate_limit": null}` is about the limits, not a missing name.
+ */
 export const RenameKeyBody = z
-  .looseObject({ name: KeyName })
-  .superRefine((body, ctx) => {
-    for (const k of Object.keys(body)) {
-      if (k === "name") continue;
-      ctx.addIssue({ code: "custom", path: [k], message: (Object.hasOwn(IMMUTABLE, k) ? IMMUTABLE[k] : undefined) ?? `unknown field "${k}"; only name can change` });
-    }
-  })
+  .strictObject(
+    { name: KeyName },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? issue.keys.map(unchangeable).join("; ") : undefined) },
+  )
   .openapi("RenameKeyRequest");
+
+/**
+ * The issues worth reporting: a field the schema does not take says more
+ * about the request than what is missing beside it, so when there is one,
+ * only those are reported.
+ */
+export function decisiveIssues<I extends { code: string }>(issues: readonly I[]): readonly I[] {
+  const unknown = issues.filter((i) => i.code === "unrecognized_keys");
+  return unknown.length > 0 ? unknown : issues;
+}
 
 export const RotateKeyBody = z
   .strictObject({
@@ -129,8 +147,9 @@ export const RotateKeyBody = z
       .int("grace_seconds must be a whole number of seconds")
       .min(0)
       .max(MAX_GRACE_SECONDS, `grace_seconds must be at most ${MAX_GRACE_SECONDS} (7 days)`)
-      .default(0)
-      .openapi({ description: "How long the old key keeps working; 0 (default) stops it at once." }),
+      // Optional without a schema default: a default would make generated clients require it.
+      .optional()
+      .openapi({ description: "How long the old key keeps working; omitted or 0, it stops at once." }),
   })
   .openapi("RotateKeyRequest");
 
@@ -168,11 +187,11 @@ export const KeyObjectSchema = z
     display: z.string().openapi({ example: "pk_live_abcd…wxyz", description: "pk_live_… or pk_test_…" }),
     scopes: z.array(z.string()),
     state: z.enum(["active", "expired", "revoked"]),
-    created_at: z.string(),
+    created_at: Timestamp,
     created_by: ActorSchema.openapi({ description: 'The key id that created it, "cli", or the person who did (signed in through the identity provider)' }),
-    last_used_at: z.string().nullable(),
-    expires_at: z.string().nullable(),
-    revoked_at: z.string().nullable().openapi({ description: "In the future while a rotation grace period runs" }),
+    last_used_at: Timestamp.nullable(),
+    expires_at: Timestamp.nullable(),
+    revoked_at: Timestamp.nullable().openapi({ description: "In the future while a rotation grace period runs" }),
     rotated_from: z.string().nullable(),
     rate_limit: RateLimitBody.nullable().openapi({ description: "The key's own rate limit; null: the organization default applies, if any" }),
     monthly_quota: z.int().nullable().openapi({ description: "Requests per UTC calendar month; null: no quota" }),
@@ -192,7 +211,7 @@ export const EventSchema = z
   .object({
     type: z.enum(["created", "renamed", "rotated", "revoked", "revoked_leaked"]),
     actor: ActorSchema.openapi({ description: 'The acting key id, "cli", "secret-scanning" for a leaked-key report, or the person who acted' }),
-    at: z.string(),
+    at: Timestamp,
     url: z.string().nullable().openapi({ description: "revoked_leaked: where the key was found; null otherwise" }),
   })
   .openapi("ApiKeyEvent");
@@ -207,15 +226,15 @@ export const UsageQuery = z.object({
 });
 
 export const UsageBucketSchema = z
-  .object({ start: z.string(), "2xx": z.number().int(), "3xx": z.number().int(), "4xx": z.number().int(), "5xx": z.number().int() })
+  .object({ start: Timestamp, "2xx": z.number().int(), "3xx": z.number().int(), "4xx": z.number().int(), "5xx": z.number().int() })
   .openapi("UsageBucket");
 
 export const UsageSchema = z
   .object({
     key_id: z.string(),
     granularity: z.enum(["hour", "day"]),
-    from: z.string().openapi({ description: "Start of the first bucket" }),
-    to: z.string().openapi({ description: "End of the range (exclusive), as asked or now" }),
+    from: Timestamp.openapi({ description: "Start of the first bucket" }),
+    to: Timestamp.openapi({ description: "End of the range (exclusive), as asked or now" }),
     buckets: z.array(UsageBucketSchema).openapi({ description: "Every bucket of the range, oldest first, zero-filled" }),
   })
   .openapi("ApiKeyUsage");

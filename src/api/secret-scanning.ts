@@ -15,7 +15,7 @@ import { findKeyByHash, type KeyRow } from "../storage/records.ts";
 import { storeFor } from "./keys-api.ts";
 
 /**
- * POST /api/v1/secret-scanning/report (README "Leaked-key reports"): a secret
+ * POST /api/v1/secret-scanning/report (docs/operations.md "Leaked-key reports"): a secret
  * scanner (GitHub's secret scanning partner program and its format) reports
  * keys it found in public places. The body is signed with ECDSA P-256 /
  * SHA-256 by a key whose public half is configured (SECRET_SCANNING_PUBLIC_KEYS);
@@ -130,7 +130,7 @@ function parseReport(rt: Runtime, body: Uint8Array): Report {
   }
   const max = rt.config.SECRET_SCANNING_MAX_TOKENS;
   const result = ReportBody.max(max, `a report holds at most ${max} tokens`).safeParse(json);
-  if (!result.success) throw invalidRequest(result.error);
+  if (!result.success) throw invalidRequest(result.error.issues);
   return result.data;
 }
 

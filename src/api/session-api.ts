@@ -27,6 +27,7 @@ export const SessionSchema = z
 const route = createRoute({
   method: "get",
   path: "/",
+  operationId: "getSession",
   summary: "Who is signed in: the person of the session cookie or access token, or the calling key (401 when nobody is)",
   security: PEOPLE_SECURITY,
   responses: {

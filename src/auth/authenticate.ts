@@ -21,7 +21,7 @@ export type AuthOutcome =
   /** `key`: set when the key was identified (revoked, expired), so the refusal can be counted against it. */
   | { ok: false; error: GatewayError; tier: Tier | null; key?: AuthRecord };
 
-/** Who is asking, for the failed-authentication limit (DESIGN §7). */
+/** Who is asking, for the failed-authentication limit (docs/design.md §7). */
 export interface Client {
   /** `clientAddress(...).limiterKey`: the IPv4 address or IPv6 /64. */
   limiterKey: string;
@@ -30,7 +30,7 @@ export interface Client {
 }
 
 /**
- * DESIGN §1 steps 3–6. Failures count against the client IP; past the limit
+ * docs/design.md §1 steps 3–6. Failures count against the client IP; past the limit
  * the IP gets 429 without any storage lookup, unless this isolate already
  * knows its key to be valid. Storage faults throw (503), they are not refusals.
  */

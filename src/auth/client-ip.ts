@@ -7,7 +7,7 @@
 export interface ClientAddress {
   /** The address as sent, when it is a valid IPv4 or IPv6 literal; else "unknown". */
   ip: string;
-  /** What failed authentications are counted under (DESIGN §7). */
+  /** What failed authentications are counted under (docs/design.md §7). */
   limiterKey: string;
 }
 

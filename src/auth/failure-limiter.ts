@@ -1,7 +1,7 @@
 import { setBounded } from "../memory/bounded-map.ts";
 
 /**
- * Failed authentications per client IP in a fixed window (DESIGN §7). Bounded:
+ * Failed authentications per client IP in a fixed window (docs/design.md §7). Bounded:
  * past `maxTracked` IPs the oldest window is forgotten, so a flood of source
  * addresses costs memory that does not grow.
  */

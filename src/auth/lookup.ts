@@ -26,7 +26,7 @@ export interface FoundKey extends Found {
 }
 
 /**
- * Isolate memory → KV → D1 (DESIGN §7). A KV fault falls through to D1; a D1
+ * Isolate memory → KV → D1 (docs/design.md §7). A KV fault falls through to D1; a D1
  * fault on a miss is 503, never 401: storage trouble must not look like a bad key.
  *
  * During a KEY_HASH_SECRET rotation: the current secret's hash first, then

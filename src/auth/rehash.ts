@@ -6,7 +6,7 @@ import { findKeyById, toAuthRecord, type AuthRecord } from "../storage/records.t
 import type { Stores } from "./lookup.ts";
 
 /**
- * KEY_HASH_SECRET rotation (README "Rotating KEY_HASH_SECRET"). An HMAC is
+ * KEY_HASH_SECRET rotation (docs/operations.md "Rotating KEY_HASH_SECRET"). An HMAC is
  * one-way: a stored hash can only be re-made from the key itself, so a key is
  * re-hashed when it authenticates through the previous secret, after the
  * response. Rotation never invalidates a key; a key never used stays on the

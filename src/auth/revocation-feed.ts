@@ -5,7 +5,7 @@ import type { AuthRecord } from "../storage/records.ts";
 import { readRevocationHead, readRevocationsAfter, type RevocationRow } from "../storage/revocations.ts";
 
 /**
- * Revocation within seconds (README "Revocation within seconds"). KV can
+ * Revocation within seconds (docs/caching-and-revocation.md "Revocation within seconds"). KV can
  * serve a stale "active" record for about 60 s plus its cacheTtl after a
  * revocation, and isolate memory for MEMORY_CACHE_TTL_MS on top. So every
  * isolate also reads D1's append-only `key_revocations` feed: only rows past
@@ -104,7 +104,7 @@ export class RevocationFeed {
    * Call before trusting a cached record. Fresh: returns at once and, once
    * per interval, starts a read in the background. Stale: awaits a read. A
    * failed read is logged and retried no sooner than the interval; meanwhile
-   * requests go on with what the isolate knows (see README: fail safe).
+   * requests go on with what the isolate knows (docs/caching-and-revocation.md, "Failing safe").
    */
   async ready(db: SqlDatabase, waitUntil: (p: Promise<unknown>) => void, now: number): Promise<void> {
     const dueForPoll = now - this.#lastAttempt >= this.#opts.pollIntervalMs;

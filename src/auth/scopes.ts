@@ -1,5 +1,5 @@
 /**
- * The scope catalog (DESIGN §3): the union of both product documents. One row
+ * The scope catalog (docs/design.md §3): the union of both product documents. One row
  * per resource; the actions it has decide both its scopes and which methods
  * its routes allow (a read-only resource answers 405 to writes).
  *
@@ -67,7 +67,7 @@ export const ALL_SCOPES: ReadonlySet<string> = new Set(SCOPE_CATALOG.map((s) => 
 
 const EXPLICIT_ONLY = new Set(RESOURCES.filter((r) => r.explicitOnly).map((r) => r.name));
 
-/** Does a key holding `held` satisfy the single scope `required`? (DESIGN §3 grants) */
+/** Does a key holding `held` satisfy the single scope `required`? (docs/design.md §3 grants) */
 export function grants(held: readonly string[], required: string): boolean {
   if (held.includes("*") || held.includes(required)) return true;
   const colon = required.indexOf(":");
@@ -84,7 +84,7 @@ export function missingScopes(held: readonly string[], required: readonly string
 
 /**
  * The wanted scopes a key holding `held` may not hand out: a key creates or
- * rotates keys only with scopes it holds itself (DESIGN §3).
+ * rotates keys only with scopes it holds itself (docs/design.md §3).
  */
 export function scopesBeyond(held: readonly string[], wanted: readonly string[]): string[] {
   return wanted.filter((w) => !coversScope(held, w));

@@ -18,15 +18,16 @@ import { authenticatePerson } from "../people/authenticate.ts";
 import { statusClass } from "../usage/classes.ts";
 import type { AdmittedState, RequestState } from "./context.ts";
 import { requestIdFrom } from "./request-id.ts";
-import { runtimeFor, signerOf, type Runtime } from "./runtime.ts";
+import { isHealthCheck, misconfiguredHealth } from "./health.ts";
+import { misconfiguredSettings, runtimeFor, signerOf, type Runtime } from "./runtime.ts";
 
 /** The gateway's own endpoints (a Hono app), for requests the pipeline admitted to them. */
 export type GatewayHandler = (request: Request, env: Bindings, ctx: ExecutionContext, state: AdmittedState) => Promise<Response>;
 
 /**
- * One request, end to end: DESIGN §1 as plain functions (the hot path, proxied
+ * One request, end to end: docs/design.md §1 as plain functions (the hot path, proxied
  * or refused, never enters a router framework), then the request id on the
- * response and one log line (DESIGN §10), whatever happened.
+ * response and one log line (docs/design.md §10), whatever happened.
  */
 export async function handleRequest(
   request: Request,
@@ -43,8 +44,9 @@ export async function handleRequest(
   } catch (err) {
     state.outcome = err instanceof GatewayError ? err.code : "internal_error";
     if (!(err instanceof GatewayError)) logLine({ level: "error", event: "unhandled", request_id: state.requestId, error: errorText(err) });
+    const settings = state.outcome === "internal_error" && isHealthCheck(request) ? await misconfiguredSettings(env) : null;
     // The envelope is built with X-Request-Id among its headers.
-    res = errorResponse(err, state.requestId);
+    res = settings ? misconfiguredHealth(settings, state.requestId) : errorResponse(err, state.requestId);
   }
   // Every response to a limited key, proxied or the gateway's own, says where its limits stand.
   if (state.limitHeaders) for (const [name, value] of state.limitHeaders) res.headers.set(name, value);

@@ -37,7 +37,7 @@ export interface Runtime extends AuthContext {
    * parses but does not work resolves to the same 500 as any invalid config
    * (`signerOf` awaits it on every request); it never rejects.
    */
-  identity: Promise<IdentitySigner | GatewayError>;
+  identity: Promise<IdentitySigner | Misconfiguration>;
   /** X-Gateway-Identity per key, reused for half its lifetime (or per request: IDENTITY_BIND_REQUEST). */
   identityTokens: IdentityTokens;
   /** Signing people in (OIDC_*); null without OIDC_ISSUER. Only `key_or_person` routes touch it. */
@@ -47,23 +47,35 @@ export interface Runtime extends AuthContext {
 /** A re-hash that failed is tried again by the key's next request after this long. */
 const REHASH_RETRY_MS = 60_000;
 
+/** Why the configuration was refused: the settings by name and the parser's message (which never holds a value). */
+export interface Misconfiguration {
+  settings: readonly string[];
+  message: string;
+}
+
 // Keyed by the env object: one per isolate in production; a test that passes
 // its own env gets a cold runtime of its own.
-const runtimes = new WeakMap<object, Runtime | GatewayError>();
+const runtimes = new WeakMap<object, Runtime | Misconfiguration>();
 const routes = compileRoutes(DEFAULT_ROUTES);
 
 const MISCONFIGURED = "The gateway is misconfigured";
 
-function logInvalid(err: unknown): void {
-  logLine({ level: "error", event: "config_invalid", message: errorText(err) });
+/**
+ * Every misconfiguration 500 logs its reason, not only the first: the first
+ * request's line scrolls away, and a reader of any later one needs the names.
+ */
+function refuse(problem: Misconfiguration): GatewayError {
+  logLine({ level: "error", event: "config_invalid", settings: problem.settings, message: problem.message });
+  return new GatewayError("internal_error", MISCONFIGURED);
 }
 
-function signerFor(config: IdentityConfig): Promise<IdentitySigner | GatewayError> {
-  return createSigner(config).catch((err: unknown) => {
+/** A signing key that parses but cannot sign: the same misconfiguration, found asynchronously. */
+function signerFor(config: IdentityConfig): Promise<IdentitySigner | Misconfiguration> {
+  return createSigner(config).catch((err: unknown) => ({
+    settings: ["IDENTITY_SIGNING_KEY"],
     // errorText, not the raw error: WebCrypto messages name the problem, never the key.
-    logInvalid(new Error(`Invalid configuration: IDENTITY_SIGNING_KEY cannot sign (${errorText(err)})`));
-    return new GatewayError("internal_error", MISCONFIGURED);
-  });
+    message: `Invalid configuration: IDENTITY_SIGNING_KEY cannot sign (${errorText(err)})`,
+  }));
 }
 
 /** Bindings every request may need (wrangler.toml): one missing is a start-up error naming it, not a 500 found later. */
@@ -71,7 +83,7 @@ const REQUIRED_BINDINGS = ["DB", "KEYS_CACHE", "KEY_METER"] as const;
 
 function assertBindings(env: Bindings): void {
   const missing = REQUIRED_BINDINGS.filter((name) => !env[name]);
-  if (missing.length > 0) throw new ConfigError(`Invalid configuration: missing binding ${missing.join(", ")} (see wrangler.toml)`);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration: missing binding ${missing.join(", ")} (see wrangler.toml)`, missing);
 }
 
 function build(env: Bindings): Runtime {
@@ -112,25 +124,42 @@ function build(env: Bindings): Runtime {
   };
 }
 
-/** The isolate's runtime; an invalid configuration is a 500 on every request and one log line. */
+/** What building the isolate's runtime from `env` found wrong, or null when it builds. */
+function problemOf(err: unknown): Misconfiguration {
+  if (err instanceof ConfigError) return { settings: err.settings, message: err.message };
+  return { settings: [], message: errorText(err) };
+}
+
+/** The isolate's runtime; an invalid configuration is a 500 on every request, each with a log line naming the settings. */
 export function runtimeFor(env: Bindings): Runtime {
   let rt = runtimes.get(env);
   if (!rt) {
     try {
       rt = build(env);
     } catch (err) {
-      logInvalid(err);
-      rt = new GatewayError("internal_error", MISCONFIGURED);
+      rt = problemOf(err);
     }
     runtimes.set(env, rt);
   }
-  if (rt instanceof GatewayError) throw rt;
+  if (!("config" in rt)) throw refuse(rt);
   return rt;
 }
 
 /** The identity signer, or the misconfiguration 500: awaited once per request, before anything else. */
 export async function signerOf(rt: Runtime): Promise<IdentitySigner> {
   const signer = await rt.identity;
-  if (signer instanceof GatewayError) throw signer;
+  if ("settings" in signer) throw refuse(signer);
   return signer;
+}
+
+/**
+ * The settings at fault for /healthz, or null when the runtime works. Never
+ * throws and logs nothing itself: the request that asks is answered by the pipeline.
+ */
+export async function misconfiguredSettings(env: Bindings): Promise<readonly string[] | null> {
+  const rt = runtimes.get(env);
+  if (!rt) return null;
+  if (!("config" in rt)) return rt.settings;
+  const signer = await rt.identity;
+  return "settings" in signer ? signer.settings : null;
 }

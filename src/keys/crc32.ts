@@ -1,4 +1,4 @@
-/** CRC-32 with the zlib polynomial (0xEDB88320, reflected), as DESIGN §2 fixes for the key checksum. */
+/** CRC-32 with the zlib polynomial (0xEDB88320, reflected), as docs/design.md §2 fixes for the key checksum. */
 const TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {

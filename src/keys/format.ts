@@ -2,7 +2,7 @@ import { decodeBase64Url, encodeBase64Url } from "../crypto/encoding.ts";
 import { crc32 } from "./crc32.ts";
 
 /**
- * Key format (DESIGN §2): `pk_live_` (or `pk_test_` for a test-mode key) + 48
+ * Key format (docs/design.md §2): `pk_live_` (or `pk_test_` for a test-mode key) + 48
  * base64url characters encoding 36 bytes, 32 random then the big-endian
  * CRC-32 of those 32. The checksum lets the gateway refuse typos and random
  * guesses without touching storage. The prefix is part of what is hashed, so

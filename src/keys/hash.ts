@@ -1,7 +1,7 @@
 import { hex } from "../crypto/encoding.ts";
 
 /**
- * Only HMAC-SHA-256(KEY_HASH_SECRET, key) is stored (DESIGN §2): a leaked
+ * Only HMAC-SHA-256(KEY_HASH_SECRET, key) is stored (docs/design.md §2): a leaked
  * table or KV dump cannot be replayed, nor brute-forced without the secret.
  */
 const encoder = new TextEncoder();

@@ -2,7 +2,7 @@ export type KeyState = "active" | "expired" | "revoked";
 
 /**
  * Checked against the clock on every request, whatever tier answered
- * (DESIGN §7). A future `revoked_at` is a rotation grace period still running.
+ * (docs/design.md §7). A future `revoked_at` is a rotation grace period still running.
  */
 export function keyState(
   record: { expires_at: string | null; revoked_at: string | null },

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * Per-key rate limits and monthly quotas: the shapes, their bounds and which
- * one applies to a key (README "Rate limits and quotas").
+ * one applies to a key (docs/keys-and-scopes.md "Rate limits and quotas").
  */
 export interface RateLimit {
   limit: number;

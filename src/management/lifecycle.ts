@@ -51,7 +51,7 @@ export async function createKey(store: KeyStore, input: NewKey): Promise<Created
 /**
  * D1 first (the source of truth), then a KV tombstone, then this isolate's
  * memory; the tombstone is written once more a few seconds later so that a
- * read-through racing with the revocation cannot resurrect the key (DESIGN §7).
+ * read-through racing with the revocation cannot resurrect the key (docs/design.md §7).
  */
 async function propagate(store: KeyStore, org: string, id: string): Promise<KeyRow> {
   const row = await findKeyInOrg(store.db, org, id);

@@ -4,7 +4,7 @@ import { allowedCidrsOf, rateLimitOf, scopesOf, type KeyRow } from "../storage/r
 import type { KeyMode } from "../keys/format.ts";
 import { keyState, type KeyState } from "../keys/key-state.ts";
 
-/** The key object of every API response and `--json` output (DESIGN §8): no secret, no hash. */
+/** The key object of every API response and `--json` output (docs/design.md §8): no secret, no hash. */
 export interface KeyObject {
   id: string;
   name: string;
@@ -19,7 +19,7 @@ export interface KeyObject {
   expires_at: string | null;
   revoked_at: string | null;
   rotated_from: string | null;
-  /** The key's own limit; null: the organization default applies, if any (README "Rate limits and quotas"). */
+  /** The key's own limit; null: the organization default applies, if any (docs/keys-and-scopes.md "Rate limits and quotas"). */
   rate_limit: RateLimit | null;
   monthly_quota: number | null;
   /** CIDR blocks the key works from (canonical form); null: any address. */

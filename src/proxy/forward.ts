@@ -52,7 +52,8 @@ export async function forward(
     if (controller.signal.aborted) {
       throw new GatewayError("gateway_timeout", `The origin did not answer within ${upstream.timeoutMs} ms`);
     }
-    logLine({ level: "error", event: "origin_unreachable", message: errorText(err) });
+    // The configured base URL (validated: no credentials, no query), so "which origin?" is answered in the line.
+    logLine({ level: "error", event: "origin_unreachable", origin: upstream.fetcher ? "service binding ORIGIN" : upstream.baseUrl, message: errorText(err) });
     throw new GatewayError("bad_gateway", "The origin could not be reached");
   } finally {
     clearTimeout(timer);

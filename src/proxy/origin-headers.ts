@@ -1,6 +1,6 @@
 import type { AuthRecord } from "../storage/records.ts";
 
-/** Identity headers only the gateway may set (DESIGN §6). */
+/** Identity headers only the gateway may set (docs/design.md §6). */
 export const IDENTITY_HEADERS = [
   "x-api-key-id",
   "x-organization-id",

@@ -1,7 +1,7 @@
 import { GatewayError } from "../errors.ts";
 
 /**
- * Request-header rules checked before routing (DESIGN §4): frameworks behind
+ * Request-header rules checked before routing (docs/design.md §4): frameworks behind
  * the gateway honour these to run another method than the one authorized.
  */
 export const METHOD_OVERRIDE_HEADERS = ["x-http-method-override", "x-http-method", "x-method-override"] as const;

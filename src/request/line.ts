@@ -5,7 +5,7 @@ import { QUERY_PROBLEMS, queryProblem } from "./query.ts";
 /**
  * The request line the gateway checked, routed and will forward. Only
  * `validateRequestLine` makes one, so the proxy cannot forward a path that
- * skipped these rules (DESIGN §1: the path matched is the path forwarded).
+ * skipped these rules (docs/design.md §1: the path matched is the path forwarded).
  */
 export interface RequestLine {
   readonly method: string;
@@ -23,7 +23,7 @@ const LINE_OVERHEAD = " HTTP/1.1".length + 1;
 const bad = (message: string) => new GatewayError("invalid_request", message);
 
 /**
- * DESIGN §4 request-line rules, in one place, for routing and proxying alike.
+ * docs/design.md §4 request-line rules, in one place, for routing and proxying alike.
  * `url` is `request.url` as the runtime delivered it: the runtime has already
  * resolved plain and `%2e` dot segments and dropped any fragment, and what it
  * resolved is what the gateway routes and forwards, so those stay safe; every

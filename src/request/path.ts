@@ -1,7 +1,7 @@
 import { escapedByte, KeyPrefixWatch, Utf8State } from "./escapes.ts";
 
 /**
- * DESIGN §4 path rules. The path is accepted only in one canonical spelling
+ * docs/design.md §4 path rules. The path is accepted only in one canonical spelling
  * that every origin reads the same way, decoding or not: then the route the
  * gateway matched is the route the origin serves (CVE-2019-9901 `..`,
  * CVE-2021-29492 `%2F` / `%5C` / `//`, Tomcat `..;`, `%252e`, `%c0%ae`, NFKC).

@@ -1,7 +1,7 @@
 import { escapedByte, KeyPrefixWatch, Utf8State } from "./escapes.ts";
 
 /**
- * DESIGN §4 query rules. The gateway does not route on the query, so it is
+ * docs/design.md §4 query rules. The gateway does not route on the query, so it is
  * forwarded as sent, except what would let a client change the method the
  * origin runs (`_method`) or leak a key into the origin's access logs.
  */

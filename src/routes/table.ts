@@ -6,7 +6,7 @@ export const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as cons
 export type Method = (typeof METHODS)[number];
 
 /**
- * One row of the route table (DESIGN §4). `pattern` is matched per segment,
+ * One row of the route table (docs/design.md §4). `pattern` is matched per segment,
  * case-sensitively: a literal, `*` (exactly one segment) or a final `**`
  * (any number of further segments, none included). Every listed scope is required.
  */

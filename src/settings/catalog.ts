@@ -14,7 +14,7 @@ import { grants, LEGACY_SCOPES, RESOURCES, SCOPE_CATALOG, scopesBeyond } from ".
 export interface ScopeChoice {
   scope: string;
   description: string;
-  /** Single scopes any one of which lets a key hand this scope out (DESIGN §3). */
+  /** Single scopes any one of which lets a key hand this scope out (docs/design.md §3). */
   grantedBy: string[];
   /** For `read` / `write`: holding every one of these also lets a key hand it out. */
   allOf: string[];

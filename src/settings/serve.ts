@@ -6,12 +6,12 @@ import { hasSessionCookie } from "../people/session.ts";
 import type { PersonSignIn } from "./person-markup.ts";
 
 /**
- * The settings page (DESIGN §8): one HTML page, one script, one stylesheet,
+ * The settings page (docs/design.md §8): one HTML page, one script, one stylesheet,
  * all bundled with the Worker and served from its own origin under a strict
  * Content-Security-Policy. Public routes: the page asks for a key itself and
  * talks to /api/v1/api-keys with it. The script and stylesheet are
  * src/settings/client/, bundled by scripts/build-settings.ts into
- * ./generated/assets.js (rebuilt before every use, see the README).
+ * ./generated/assets.js (rebuilt before every use, see docs/managing-keys.md, "How it is built").
  */
 export const SETTINGS_PATH = "/settings/api-keys";
 export const SCRIPT_PATH = `${SETTINGS_PATH}/app.js`;

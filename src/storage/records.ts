@@ -3,7 +3,7 @@ import type { KeyMode } from "../keys/format.ts";
 import type { SqlDatabase } from "./ports.ts";
 import { actorColumns, actorFromColumns, type Actor } from "./actors.ts";
 
-/** A row of `api_keys` (DESIGN §2); `scopes` is a JSON array, times ISO-8601 UTC. */
+/** A row of `api_keys` (docs/design.md §2); `scopes` is a JSON array, times ISO-8601 UTC. */
 export interface KeyRow {
   id: string;
   organization_id: string;
@@ -24,7 +24,7 @@ export interface KeyRow {
   rate_limit_period_s: number | null;
   monthly_quota: number | null;
   meter_id: string | null;
-  /** The KEY_HASH_SECRET version that produced `hash` (README "Rotating KEY_HASH_SECRET"). */
+  /** The KEY_HASH_SECRET version that produced `hash` (docs/operations.md "Rotating KEY_HASH_SECRET"). */
   secret_version: number;
   /** JSON array of canonical CIDR blocks, or null: every address (migration 0005). */
   allowed_cidrs: string | null;

@@ -12,7 +12,7 @@ export function statusClass(status: number): StatusClass {
 
 export const HOUR_MS = 3_600_000;
 
-/** One request of a known key (DESIGN §10's key id and organization, plus what it got). */
+/** One request of a known key (docs/design.md §10's key id and organization, plus what it got). */
 export interface UsageEvent {
   keyId: string;
   organizationId: string;

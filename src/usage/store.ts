@@ -21,12 +21,14 @@ export function usageStoreFor(config: Config, env: Bindings): UsageStore {
     return { sink: d1, source: d1 };
   }
   const missing = [
-    env.USAGE ? null : "the Analytics Engine binding USAGE",
-    config.ANALYTICS_ACCOUNT_ID || config.ANALYTICS_SQL_URL ? null : "ANALYTICS_ACCOUNT_ID",
-    config.ANALYTICS_API_TOKEN ? null : "the secret ANALYTICS_API_TOKEN",
-  ].filter((m): m is string => m !== null);
+    env.USAGE ? null : (["USAGE", "the Analytics Engine binding USAGE"] as const),
+    config.ANALYTICS_ACCOUNT_ID || config.ANALYTICS_SQL_URL ? null : (["ANALYTICS_ACCOUNT_ID", "ANALYTICS_ACCOUNT_ID"] as const),
+    config.ANALYTICS_API_TOKEN ? null : (["ANALYTICS_API_TOKEN", "the secret ANALYTICS_API_TOKEN"] as const),
+  ].filter((m) => m !== null);
   if (missing.length > 0 || !env.USAGE) {
-    throw new ConfigError(`Invalid configuration: USAGE_STORE=analytics_engine needs ${missing.join(", ")}`);
+    // Named for the log line and /healthz (src/gateway/runtime.ts), with USAGE_STORE that asks for them.
+    const settings = ["USAGE_STORE", ...missing.map(([name]) => name)];
+    throw new ConfigError(`Invalid configuration: USAGE_STORE=analytics_engine needs ${missing.map(([, what]) => what).join(", ")}`, settings);
   }
   const source = new AnalyticsSqlSource({
     url: config.ANALYTICS_SQL_URL ?? sqlApiUrl(config.ANALYTICS_ACCOUNT_ID ?? ""),

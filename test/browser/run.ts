@@ -48,11 +48,11 @@ const CHROMIUM_FLAGS = [
   "--disable-sync",
 ];
 const START_TIMEOUT_MS = 120_000;
-/** wrangler.toml [vars] MEMORY_CACHE_TTL_MS: the longest a revoked key may still work in one local process (DESIGN §7). */
+/** wrangler.toml [vars] MEMORY_CACHE_TTL_MS: the longest a revoked key may still work in one local process (docs/design.md §7). */
 const MEMORY_CACHE_TTL_MS = 2_000;
 const KEY_PATTERN = /pk_live_[A-Za-z0-9_-]{48}/;
 const TEST_KEY_PATTERN = /^pk_test_[A-Za-z0-9_-]{48}$/;
-/** README "Usage": counts are written at most once per USAGE_FLUSH_INTERVAL_MS (1 s) per isolate. */
+/** docs/managing-keys.md "Usage": counts are written at most once per USAGE_FLUSH_INTERVAL_MS (1 s) per isolate. */
 const USAGE_WAIT_MS = 10_000;
 
 // ---------------------------------------------------------------- helpers

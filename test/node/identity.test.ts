@@ -10,7 +10,7 @@ import { startRecordingOrigin, type RecordingOrigin } from "../support/recording
 
 /**
  * Signed identity end to end: the real gateway under wrangler's dev runtime,
- * a real origin over HTTP, and the origin's side done the way the README
+ * a real origin over HTTP, and the origin's side done the way docs/origin.md
  * tells an origin to do it (jose, the JWKS fetched from the gateway).
  */
 let gw: Gateway;
@@ -40,7 +40,7 @@ describe("X-Gateway-Identity through wrangler dev", () => {
     expect(typeof token).toBe("string");
     expect(token).not.toBe("spoofed");
 
-    // What an origin does (README): fetch the JWKS once, cache it, verify every request.
+    // What an origin does (docs/origin.md): fetch the JWKS once, cache it, verify every request.
     const jwks = createRemoteJWKSet(new URL("/.well-known/jwks.json", gw.url));
     const { payload, protectedHeader } = await jwtVerify(token as string, jwks, {
       issuer: "ats-edge-gateway",

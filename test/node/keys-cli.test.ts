@@ -11,7 +11,7 @@ import { inlineParams, wranglerD1, wranglerKv } from "../../scripts/lib/wrangler
 import { freePorts, keysCli, killGroup, start, waitForOutput, type Started } from "../support/processes.ts";
 
 /**
- * The key command line (DESIGN §8), run for real against the local state of
+ * The key command line (docs/design.md §8), run for real against the local state of
  * a running `npm start`, then with the dev server stopped; every key it prints
  * is used through the gateway.
  */
@@ -68,8 +68,7 @@ describe("npm run keys", () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "gateway-keys-"));
     state = ["--persist-to", join(tmp, "state"), "--dev-vars", join(tmp, ".dev.vars")];
-    // A short second tombstone write keeps revoke and rotate quick here (default 5 s).
-    await writeFile(join(tmp, ".dev.vars"), `KEY_HASH_SECRET=${randomBytes(48).toString("base64url")}\nTOMBSTONE_REWRITE_DELAY_MS=500\n`);
+    await writeFile(join(tmp, ".dev.vars"), `KEY_HASH_SECRET=${randomBytes(48).toString("base64url")}\n`);
     const [port, originPort] = await freePorts(2);
     gateway = `http://127.0.0.1:${port}`;
     server = start({ PORT: String(port), ORIGIN_PORT: String(originPort) }, state);
@@ -259,6 +258,37 @@ describe("npm run keys", () => {
     const r = await keysCli(["help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Usage: npm run -s keys -- <command>");
+  });
+
+  it("help names no document outside the repository", async () => {
+    const r = await keysCli(["help"]);
+    expect(r.stdout).not.toMatch(/DESIGN|FACTS|§/);
+  });
+
+  it.each([
+    ["create", "--rate-limit"],
+    ["rotate", "--grace"],
+    ["usage", "--granularity"],
+  ])("%s --help describes that command alone", async (command, flag) => {
+    for (const args of [[command, "--help"], ["help", command]]) {
+      const r = await keysCli(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: npm run -s keys -- ${command}`);
+      expect(r.stdout).toContain(flag);
+      expect(r.stdout).not.toContain("secret-status [--json]");
+    }
+  });
+
+  it.each([
+    [["create", "--org", "acme", "--name", "x", "--scope", "jobs:read"], "unknown option --scope (did you mean --scopes?)"],
+    [["rotate", "key_AAAAAAAAAAAAAAAAAAAA", "--grase", "1h"], "unknown option --grase (did you mean --grace?)"],
+    [["lst", "--org", "acme"], 'unknown command "lst" (did you mean list?)'],
+  ])("a typo is answered with the closest valid word: %j", async (args, message) => {
+    const r = await keysCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`keys: ${message}`);
+    const known = ["create", "rotate"].includes(args[0]!);
+    expect(r.stderr).toContain(`Run \`npm run -s keys -- ${known ? `${args[0]} --help` : "help"}\` for usage.`);
   });
 
   it("the --remote storage path (wrangler d1 execute, wrangler kv key) works, run here against local state", async () => {

@@ -21,6 +21,22 @@ import { freePorts } from "../support/processes.ts";
 const PROJECT_DIR = fileURLToPath(new URL("../../", import.meta.url));
 const WRANGLER = join(PROJECT_DIR, "node_modules", "wrangler", "bin", "wrangler.js");
 const READY_TIMEOUT_MS = 90_000;
+const REDOCLY = join(PROJECT_DIR, "node_modules", "@redocly", "cli", "bin", "cli.js");
+
+/** `redocly lint FILE` with the project's redocly.yaml, offline: no telemetry, no update check. */
+function redoclyLint(file: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [REDOCLY, "lint", file, "--config", join(PROJECT_DIR, "redocly.yaml"), "--format", "stylish"], {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (out += s));
+    child.once("close", (code) => resolve({ code: code ?? 1, out }));
+  });
+}
 
 
 
@@ -110,8 +126,29 @@ describe("GET /openapi.json under wrangler dev", () => {
     expect(doc.components.securitySchemes.bearerJwt).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
     expect(doc.components.securitySchemes.sessionCookie).toMatchObject({ type: "apiKey", in: "cookie" });
     expect(doc.paths["/api/v1/session"]?.get).toBeDefined();
-    for (const path of ["/settings/login", "/settings/callback", "/settings/logout"]) expect(doc.paths[path], path).toBeDefined();
+    expect(doc.paths["/settings/logout"]?.post).toBeDefined();
   });
+
+  it("passes `redocly lint` (redocly.yaml: the recommended rules) with no error and no warning", async () => {
+    const file = join(dir, "openapi.json");
+    await writeFile(file, await (await fetch(`${baseUrl}/openapi.json`)).text());
+    const r = await redoclyLint(file);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("Your API description is valid");
+    expect(r.out).not.toMatch(/warning/i);
+  }, 60_000);
+
+  it("the linter is not a rubber stamp either: a copy without operationIds and servers fails it", async () => {
+    const doc = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId?: string }>>; servers?: unknown };
+    delete doc.servers;
+    for (const item of Object.values(doc.paths)) for (const op of Object.values(item)) delete op.operationId;
+    const file = join(dir, "broken.json");
+    await writeFile(file, JSON.stringify(doc));
+    const r = await redoclyLint(file);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain("no-empty-servers");
+    expect(r.out).toContain("operation-operationId");
+  }, 60_000);
 
   it("the validator is not a rubber stamp: it rejects a broken copy", async () => {
     const doc = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as Record<string, unknown>;

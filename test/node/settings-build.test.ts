@@ -45,7 +45,9 @@ describe("the settings page's client bundle", () => {
   it("wrangler runs the build before dev and deploy, and dev re-runs it on changes to the client, never to its output", async () => {
     const toml = await readFile(`${PROJECT_DIR}wrangler.toml`, "utf8");
     const build = /^\[build\]\n((?:[^[\n].*\n)+)/m.exec(toml)?.[1] ?? "";
-    expect(build).toMatch(/^command = "node_modules\/\.bin\/node scripts\/build-settings\.ts"$/m);
+    expect(build).toMatch(/^command = "node_modules\/\.bin\/node scripts\/build\.ts"$/m);
+    // scripts/build.ts runs the settings build first, whatever the wrangler command.
+    expect(await readFile(`${PROJECT_DIR}scripts/build.ts`, "utf8")).toContain("await buildSettings()");
     const watched = JSON.parse(/^watch_dir = (\[.*\])$/m.exec(build)?.[1] ?? "[]") as string[];
     expect(watched).toContain("src/settings/client");
     expect(watched).toContain("src/auth");

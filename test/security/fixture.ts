@@ -44,7 +44,7 @@ export interface Envelope {
   errors: { code: string; message: string }[];
 }
 
-/** DESIGN §5: status, envelope, and the headers every gateway error carries. */
+/** docs/design.md §5: status, envelope, and the headers every gateway error carries. */
 export function expectEnvelope(res: RawResponse, status: number, code: string): Envelope {
   expect(res.status, res.raw.slice(0, 600)).toBe(status);
   expect(res.headers["content-type"]).toMatch(/^application\/json/);
@@ -73,7 +73,7 @@ export function expectForwarded(sent: Sent, method: string, url: string): Receiv
   return got;
 }
 
-/** The gateway's per-request log line (DESIGN §10), once it has arrived. */
+/** The gateway's per-request log line (docs/design.md §10), once it has arrived. */
 export async function logOf(gw: Gateway, requestId: string): Promise<LogLine> {
   const [line] = await gw.requestLogs((l) => l.request_id === requestId, 1);
   return line!;

@@ -13,7 +13,7 @@ import { expectEnvelope, expectForwarded, expectRefused, send, type Sent } from 
  * (`cache_tier`: "d1" means D1 was queried; null means no lookup at all).
  */
 
-/** DESIGN §7 / wrangler.toml default: 60 failures per 60 s per client IP. */
+/** docs/design.md §7 / wrangler.toml default: 60 failures per 60 s per client IP. */
 const LIMIT = 60;
 const WINDOW_S = 60;
 

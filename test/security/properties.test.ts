@@ -90,7 +90,7 @@ describe("the validator alone (pure, many runs)", () => {
     let checked = 0;
     fc.assert(
       fc.property(METHOD, TARGET, (method, target) => {
-        let line;
+        let line: ReturnType<typeof validateRequestLine>;
         try {
           line = validateRequestLine(method, `http://gateway.test${target}`, 8_192);
         } catch (err) {

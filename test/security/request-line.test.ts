@@ -7,7 +7,7 @@ import { expectForwarded, expectRefused, logOf, send } from "./fixture.ts";
 /**
  * Issue "Hostile input", cases 1, 2 and 4: request lines sent byte for byte
  * over a socket to the real gateway. Where the runtime itself resolves a form
- * before the Worker runs (FACTS.md: `..`, `%2e`, `\`, `#`), the assertion is
+ * before the Worker runs (docs/security.md: `..`, `%2e`, `\`, `#`), the assertion is
  * that the gateway routed and authorized the resolved path, and the origin
  * got exactly that; everywhere else the raw form must be refused with 400.
  */
@@ -84,7 +84,7 @@ describe("request lines refused with 400 (cases 1 and 2)", () => {
 });
 
 /**
- * The runtime resolves these before the Worker runs (FACTS.md). The gateway
+ * The runtime resolves these before the Worker runs (docs/security.md). The gateway
  * then authorizes the resolved path, and that is what the origin receives.
  */
 const RESOLVED_BY_RUNTIME: { target: string; route: string; forwarded?: string }[] = [

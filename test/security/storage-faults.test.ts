@@ -7,7 +7,7 @@ import { expectForwarded, expectRefused, logOf, send } from "./fixture.ts";
 
 /**
  * Issue "Hostile input", case 9: storage made to fail, the statuses of
- * DESIGN §5, and never a forwarded request on a failure. `faulty` serves
+ * docs/design.md §5, and never a forwarded request on a failure. `faulty` serves
  * test/worker/storage-faults.ts (the real gateway whose real KV / D1 bindings
  * throw while a request says so); `noTables` is the plain gateway on a D1
  * that was never migrated, so every query fails inside D1 itself.
@@ -93,6 +93,15 @@ describe("a thrown error anywhere", () => {
   it("an invalid configuration: 500 on every request, nothing forwarded", async () => {
     const { key } = await misconfigured.createKey(["candidates:read"]);
     expectRefused(await send(misconfigured, origin, { target: "/api/v1/candidates", key }), 500, "internal_error");
-    expectRefused(await send(misconfigured, origin, { target: "/healthz" }), 500, "internal_error");
+    // /healthz names the settings at fault (never their values), in the envelope's data.
+    const health = await send(misconfigured, origin, { target: "/healthz" });
+    expect(health.res.status).toBe(500);
+    expect(health.res.headers["cache-control"]).toBe("no-store");
+    expect(JSON.parse(health.res.body)).toEqual({
+      success: false,
+      data: { status: "misconfigured", settings: ["ORIGIN_TIMEOUT_MS"] },
+      errors: [{ code: "internal_error", message: "The gateway is misconfigured" }],
+    });
+    expect(health.received).toEqual([]);
   });
 });

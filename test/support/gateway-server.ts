@@ -22,7 +22,7 @@ export const SECURITY_TEST_HASH_SECRET = "security-suite-only-secret-0123456789a
 export const SECURITY_TEST_SIGNING_KEY =
   '{"crv":"Ed25519","d":"gqg7L70HRNNAUWngiG1TcXfi47tKjXmQoo_7xvB0Wgg","x":"7xKIMFMZlkgNV6CdrSDRscpAaxbbeH7miXZO05F7YcU","kty":"OKP"}';
 
-/** One line the Worker logged (DESIGN §10), parsed; the per-request line has a `status`. */
+/** One line the Worker logged (docs/design.md §10), parsed; the per-request line has a `status`. */
 export type LogLine = Record<string, unknown>;
 
 export interface GatewayOptions {

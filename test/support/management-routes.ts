@@ -1,4 +1,4 @@
-/** Every management API operation (DESIGN §8), as OpenAPI names them: [method, path]. */
+/** Every management API operation (docs/design.md §8), as OpenAPI names them: [method, path]. */
 export const MANAGEMENT_ROUTES = [
   ["post", "/api/v1/api-keys"],
   ["get", "/api/v1/api-keys"],

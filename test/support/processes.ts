@@ -17,12 +17,12 @@ export interface Started {
 
 /** `node scripts/start.ts`, as `npm start` runs it, in its own process group so the whole tree can be stopped. */
 export function start(env: Record<string, string>, args: string[]): Started {
-  const child = spawn(process.execPath, [START_SCRIPT, ...args], {
-    cwd: PROJECT_DIR,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  return spawnNode([START_SCRIPT, ...args], PROJECT_DIR, { ...process.env, ...env });
+}
+
+/** A Node script with this Node, output captured, in its own process group (stop it with killGroup). */
+export function spawnNode(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Started {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
   child.stdout!.setEncoding("utf8").on("data", (s: string) => (output += s));
   child.stderr!.setEncoding("utf8").on("data", (s: string) => (output += s));

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import type { AddressInfo } from "node:net";
 
 /**
@@ -101,6 +102,14 @@ export async function startRecordingOrigin(port = 0): Promise<RecordingOrigin> {
           left -= part.length;
         }
         return res.end();
+      }
+      case "gzip": {
+        // `gzip:N`: N bytes of "a", gzip-compressed (with Content-Length) when the request accepts gzip.
+        const plain = Buffer.alloc(Number(arg), 97);
+        const gzip = /\bgzip\b/.test(String(record.headers["accept-encoding"] ?? ""));
+        const body = gzip ? gzipSync(plain) : plain;
+        res.writeHead(200, { "content-type": "text/plain", "content-length": String(body.length), ...(gzip ? { "content-encoding": "gzip" } : {}) });
+        return res.end(body);
       }
       case "gated-response": {
         // First chunk, then wait until the test has read it and opens the gate.

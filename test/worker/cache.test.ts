@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { captureLogs, createKey, gatewayWith, requestLine, withOutage } from "./helpers.ts";
 
-/** DESIGN §7: isolate memory → KV → D1, and the clock checked whatever tier answers. */
+/** docs/design.md §7: isolate memory → KV → D1, and the clock checked whatever tier answers. */
 async function tierOf(gw: ReturnType<typeof gatewayWith>, key: string) {
   const { result, lines } = await captureLogs(() => gw.fetch("/api/v1/candidates", { key }));
   return { status: result.status, tier: requestLine(lines).cache_tier, body: await result.text() };
@@ -134,7 +134,7 @@ describe("last_used_at", () => {
   });
 });
 
-describe("the log line (DESIGN §10)", () => {
+describe("the log line (docs/design.md §10)", () => {
   it("has the request's facts and never the key or its hash", async () => {
     const { key, row } = await createKey(["candidates:read"], { org: "log-org" });
     const gw = gatewayWith({});

@@ -46,6 +46,7 @@ describe("configuration", () => {
   const BAD: [string, Record<string, string | undefined>][] = [
     ["missing secret", { KEY_HASH_SECRET: undefined }],
     ["short secret", { KEY_HASH_SECRET: "x".repeat(31) }],
+    ["the example's placeholder secret", { KEY_HASH_SECRET: "replace-with-at-least-32-random-bytes-e.g.-openssl-rand-base64-48" }],
     ["non-http origin", { ORIGIN_URL: "ftp://origin" }],
     ["origin with a query", { ORIGIN_URL: "https://o.example/?a=1" }],
     ["origin with credentials", { ORIGIN_URL: "https://u:p@o.example" }],

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createKey, envelope, gatewayWith, originReceived, unique, withOutage } from "./helpers.ts";
+import { call, captureLogs, createKey, envelope, gatewayWith, originReceived, unique, withOutage } from "./helpers.ts";
 
-/** DESIGN §5: every error the gateway produces, with its status, envelope and headers. */
+/** docs/design.md §5: every error the gateway produces, with its status, envelope and headers. */
 async function expectError(res: Response, status: number, code: string, message?: string) {
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -164,10 +164,11 @@ describe("429 rate_limited", () => {
 });
 
 describe("5xx", () => {
-  it("502 bad_gateway when the origin is unreachable", async () => {
+  it("502 bad_gateway when the origin is unreachable, and the log line names the origin", async () => {
     const { key } = await createKey(["candidates:read"]);
     const gw = gatewayWith({ ORIGIN_URL: "http://127.0.0.1:1" });
-    await expectError(await gw.fetch("/api/v1/candidates", { key }), 502, "bad_gateway");
+    const { lines } = await captureLogs(async () => expectError(await gw.fetch("/api/v1/candidates", { key }), 502, "bad_gateway"));
+    expect(lines.find((l) => l.event === "origin_unreachable")).toMatchObject({ level: "error", origin: "http://127.0.0.1:1" });
   });
 
   it("504 gateway_timeout when the origin's headers come later than ORIGIN_TIMEOUT_MS", async () => {
@@ -186,13 +187,26 @@ describe("5xx", () => {
     expect(await originReceived(id)).toEqual([]);
   });
 
-  it("500 internal_error on every request when the configuration is invalid, without echoing it", async () => {
+  it("500 internal_error on every request when the configuration is invalid, each logged by name; only /healthz names the settings; no value echoed", async () => {
     const gw = gatewayWith({ KEY_HASH_SECRET: "short", ORIGIN_TIMEOUT_MS: "soon" });
-    for (const path of ["/healthz", "/api/v1/candidates"]) {
-      const body = await expectError(await gw.fetch(path), 500, "internal_error");
-      expect(JSON.stringify(body)).not.toContain("short");
+    const { lines, raw } = await captureLogs(async () => {
+      const res = await gw.fetch("/api/v1/candidates");
+      const body = await expectError(res, 500, "internal_error");
       expect(JSON.stringify(body)).not.toContain("KEY_HASH_SECRET");
-    }
+      const health = await gw.fetch("/healthz");
+      expect(health.status).toBe(500);
+      expect(health.headers.get("x-request-id")).toBeTruthy();
+      expect(await envelope(health)).toEqual({
+        success: false,
+        data: { status: "misconfigured", settings: ["KEY_HASH_SECRET", "ORIGIN_TIMEOUT_MS"] },
+        errors: [{ code: "internal_error", message: "The gateway is misconfigured" }],
+      });
+    });
+    const logged = lines.filter((l) => l.event === "config_invalid");
+    expect(logged).toHaveLength(2);
+    for (const line of logged) expect(line.settings).toEqual(["KEY_HASH_SECRET", "ORIGIN_TIMEOUT_MS"]);
+    expect(raw).not.toContain("short");
+    expect(raw).not.toContain("soon");
   });
 });
 

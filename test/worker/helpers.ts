@@ -127,7 +127,7 @@ export async function envelope(res: Response): Promise<{ success: boolean; data:
   return (await res.json()) as { success: boolean; data: unknown; errors: { code: string; message: string }[] };
 }
 
-/** The JSON log lines the gateway writes while `fn` runs (DESIGN §10). */
+/** The JSON log lines the gateway writes while `fn` runs (docs/design.md §10). */
 export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[]; raw: string }> {
   const original = console.log;
   const raw: string[] = [];

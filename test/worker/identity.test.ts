@@ -7,7 +7,7 @@ import { createSigner, IDENTITY_TTL_S } from "../../src/identity/signer.ts";
 import { IDENTITY_REUSE_MS, IdentityTokens } from "../../src/identity/tokens.ts";
 import { call, captureLogs, createKey, envelope, gatewayWith, originReceived, unique } from "./helpers.ts";
 
-/** README "Signed identity for the origin": what an origin does with X-Gateway-Identity. */
+/** docs/origin.md "Signed identity for the origin": what an origin does with X-Gateway-Identity. */
 
 const ISSUER = "ats-edge-gateway";
 const AUDIENCE = "ats-origin";
@@ -236,7 +236,7 @@ describe("signing-key configuration", () => {
     // Parses, but x is not d's public key: found when the key is imported, still a 500 everywhere.
     ["x of another key", JSON.stringify({ kty: "OKP", crv: "Ed25519", x: OTHER_KEY.x, d })],
   ];
-  it.each(BAD)("%s: every request is 500 internal_error, one log line, the key never echoed", async (_, value) => {
+  it.each(BAD)("%s: every request is 500 internal_error with a log line naming the setting, /healthz names it too, the key never echoed", async (_, value) => {
     const gw = gatewayWith({ IDENTITY_SIGNING_KEY: value });
     const { key } = await createKey(["jobs:read"]);
     const id = unique("req");
@@ -246,11 +246,15 @@ describe("signing-key configuration", () => {
         expect(res.status, path).toBe(500);
         const body = await envelope(res);
         expect(body.errors).toEqual([{ code: "internal_error", message: "The gateway is misconfigured" }]);
+        if (path === "/healthz") expect(body.data).toEqual({ status: "misconfigured", settings: ["IDENTITY_SIGNING_KEY"] });
       }
     });
     const config = lines.filter((l) => l.event === "config_invalid");
-    expect(config).toHaveLength(1);
-    expect(config[0]!.message).toContain("IDENTITY_SIGNING_KEY");
+    expect(config).toHaveLength(4);
+    for (const line of config) {
+      expect(line.settings).toEqual(["IDENTITY_SIGNING_KEY"]);
+      expect(line.message).toContain("IDENTITY_SIGNING_KEY");
+    }
     expect(raw).not.toContain(d);
     expect(raw).not.toContain(d.slice(0, 40));
     expect(await originReceived(id)).toEqual([]);
@@ -260,10 +264,19 @@ describe("signing-key configuration", () => {
     const gw = gatewayWith({ IDENTITY_SIGNING_KEY_PREVIOUS: "old-key" });
     expect((await gw.fetch("/healthz")).status).toBe(500);
   });
+
+  it("the example file's placeholder is refused by name, like any invalid key", async () => {
+    const gw = gatewayWith({ IDENTITY_SIGNING_KEY: '{"kty":"OKP","crv":"Ed25519","x":"REPLACE-ME","d":"REPLACE-ME"}' });
+    const { lines } = await captureLogs(async () => {
+      const body = await envelope(await gw.fetch("/healthz"));
+      expect(body.data).toEqual({ status: "misconfigured", settings: ["IDENTITY_SIGNING_KEY"] });
+    });
+    expect(lines.find((l) => l.event === "config_invalid")?.message).toMatch(/IDENTITY_SIGNING_KEY is still the example's placeholder/);
+  });
 });
 
 describe("signing cost inside workerd", () => {
-  it("one identity token: measured and printed (README, Performance)", async () => {
+  it("one identity token: measured and printed (docs/performance.md)", async () => {
     const signer = await createSigner(parseIdentityConfig(env));
     const identity = {
       key_id: "key_0123456789ABCDEFabcd",

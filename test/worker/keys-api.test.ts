@@ -5,7 +5,7 @@ import type { KeyObject } from "../../src/management/object.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { call, captureLogs, createKey, envelope, gatewayWith, keysApi, unique, withOutage } from "./helpers.ts";
 
-/** DESIGN §8: the management API, over HTTP through the Worker. */
+/** docs/design.md §8: the management API, over HTTP through the Worker. */
 type KeyObj = KeyObject & { key?: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -32,8 +32,8 @@ describe("key format", () => {
       key.replace("pk_live_", "pk_Test_"),
       key.replace("pk_live_", "sk_live_"),
       key.slice(0, -1),
-      key + "A",
-      key.slice(0, 20) + "!" + key.slice(21),
+      `${key}A`,
+      `${key.slice(0, 20)}!${key.slice(21)}`,
       flip(key, 10),
       flip(key, key.length - 1),
       "",
@@ -58,7 +58,7 @@ describe("key format", () => {
     expect(keyModeOf(generateKey())).toBe("live");
     expect(keyModeOf("pk_prod_x")).toBeNull();
     expect(displayKey(generateKey("test"))).toMatch(/^pk_test_[A-Za-z0-9_-]{4}…[A-Za-z0-9_-]{4}$/);
-    // The scanner pattern the README gives matches both, and nothing else.
+    // The scanner pattern docs/keys-and-scopes.md gives matches both, and nothing else.
     const scanner = new RegExp(KEY_PATTERN_SOURCE);
     expect(KEY_PATTERN_SOURCE).toBe("pk_(live|test)_[A-Za-z0-9_-]{48}");
     expect(scanner.test(`token=${generateKey("test")};`)).toBe(true);
@@ -87,7 +87,7 @@ describe("hashing and ids", () => {
     expect(await hashKey(await importHashKey("a".repeat(32)), key)).toBe(a);
     expect(await hashKey(await importHashKey("b".repeat(32)), key)).not.toBe(a);
     expect(digestsEqual(a, a)).toBe(true);
-    expect(digestsEqual(a, a.slice(0, -1) + "0")).toBe(a.endsWith("0"));
+    expect(digestsEqual(a, `${a.slice(0, -1)}0`)).toBe(a.endsWith("0"));
   });
 
   it("public ids are key_ + 20 base62 characters", () => {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createKey, gatewayWith, originReceived, sha256Hex, unique } from "./helpers.ts";
 
-/** DESIGN §6, asserted on what the real origin received. */
+/** docs/design.md §6, asserted on what the real origin received. */
 async function onlyRequest(id: string) {
   const got = await originReceived(id);
   expect(got).toHaveLength(1);
@@ -107,7 +107,7 @@ describe("what the origin receives", () => {
     const { key } = await createKey(["candidates:read"]);
     const refused: [string, RequestInit & { key?: string }][] = [
       ["/api/v1/candidates", {}],
-      ["/api/v1/candidates", { key: key.slice(0, -2) + "xx" }],
+      ["/api/v1/candidates", { key: `${key.slice(0, -2)}xx` }],
       ["/api/v1/jobs", { key, method: "POST", body: "{}" }],
       ["/api/v1/candidates", { key, headers: { "x-http-method-override": "DELETE" } }],
       ["/api/v1/unknown", { key }],

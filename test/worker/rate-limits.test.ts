@@ -11,7 +11,7 @@ import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, type Limits } fro
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { call, captureLogs, createKey, envelope, gatewayWith, keysApi, requestLine, unique, withOutage, type OriginRecord } from "./helpers.ts";
 
-/** README "Rate limits and quotas": the real KeyMeter Durable Object, KV, D1 and origin. */
+/** docs/keys-and-scopes.md "Rate limits and quotas": the real KeyMeter Durable Object, KV, D1 and origin. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HOUR = 3600;
 
@@ -352,6 +352,12 @@ describe("the key object and the management API", () => {
       const { res, body } = await api(adminKey, "PATCH", `/${row.id}`, { name: "renamed", ...patch });
       expect(res.status).toBe(400);
       expect(body.errors[0]!.message).toMatch(/immutable/);
+      // Without a name too: the answer is about the field that cannot change, not the missing name.
+      const alone = await api(adminKey, "PATCH", `/${row.id}`, patch);
+      expect(alone.res.status).toBe(400);
+      expect(alone.body.errors).toEqual([
+        { code: "invalid_request", message: `${Object.keys(patch)[0]}: rate limits and quotas are immutable: create a new key with the limits you want, then revoke this one` },
+      ]);
     }
     const after = (await api(adminKey, "GET", `/${row.id}`)).body.data as KeyObject;
     expect(after).toMatchObject({ name: row.name, rate_limit: { limit: 5, period_s: 60 }, monthly_quota: 10 });

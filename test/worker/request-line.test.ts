@@ -9,7 +9,7 @@ import { QUERY_PROBLEMS, type QueryProblem } from "../../src/request/query.ts";
 import { originUrl } from "../../src/proxy/forward.ts";
 
 /**
- * DESIGN §4, table-driven: the validator sees `request.url` as the runtime
+ * docs/design.md §4, table-driven: the validator sees `request.url` as the runtime
  * delivers it. Forms the runtime resolves before the Worker (plain `..`,
  * `%2e%2e`, `\`, `#`) are covered end to end by test/security.
  */

@@ -6,7 +6,7 @@ import { revokeKeyRow, toAuthRecord, type KeyRow } from "../../src/storage/recor
 import { captureLogs, createKey, envelope, gatewayWith, requestLine, unique, withOutage, type TestKey } from "./helpers.ts";
 
 /**
- * Revocation within seconds (README): every isolate reads D1's revocation feed
+ * Revocation within seconds (docs/caching-and-revocation.md): every isolate reads D1's revocation feed
  * at most once per REVOCATION_POLL_INTERVAL_MS, off the hot path, and a
  * revocation overrides whatever a cache says — here, a KV entry that still
  * says "active", as a stale edge location would serve it.

@@ -6,7 +6,7 @@ import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { captureLogs, createKey, envelope, gatewayWith, requestLine, unique } from "./helpers.ts";
 
 /**
- * Rotating KEY_HASH_SECRET (README): keys made under version 1 keep working
+ * Rotating KEY_HASH_SECRET (docs/operations.md): keys made under version 1 keep working
  * under version 2 with version 1 as the previous secret, are re-hashed on
  * first use after the response, then work without the previous secret; keys
  * never used stay on version 1.

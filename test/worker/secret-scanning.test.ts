@@ -5,7 +5,7 @@ import { makeScanner, publicKeysConfig, type Scanner } from "../support/scanner-
 import { createKey, envelope, gatewayWith, sha256Hex, unique } from "./helpers.ts";
 
 /**
- * Leaked-key reports (README): POST /api/v1/secret-scanning/report, signed by a
+ * Leaked-key reports (docs/operations.md): POST /api/v1/secret-scanning/report, signed by a
  * configured scanner key; every reported key that exists is revoked at once
  * with a `revoked_leaked` event carrying the URL; bad signature 401, malformed
  * body 400, and in both cases nothing is revoked.

@@ -7,7 +7,7 @@ import { CONTENT_SECURITY_POLICY, SCRIPT_PATH, SETTINGS_PATH, STYLE_PATH } from 
 import { KEY_COLUMNS, scopeInputId } from "../../src/settings/shared/markup.ts";
 import { call, createKey, envelope } from "./helpers.ts";
 
-/** DESIGN §8: the settings page, served by the Worker itself under a strict CSP. */
+/** docs/design.md §8: the settings page, served by the Worker itself under a strict CSP. */
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
@@ -128,7 +128,7 @@ describe("GET /settings/api-keys", () => {
     for (const { description } of SCOPE_CATALOG) {
       expect(html).toContain(escapeHtml(description));
     }
-    // Which held scopes let a key hand each scope out (DESIGN §3), for disabling what the signed-in key lacks.
+    // Which held scopes let a key hand each scope out (docs/design.md §3), for disabling what the signed-in key lacks.
     const grantedBy = (scope: string) => elements.find((e) => e.attrs.value === scope)!.attrs["data-granted-by"]!.split(" ");
     expect(grantedBy("jobs:read").sort()).toEqual(["*", "jobs:read", "read"].sort());
     expect(grantedBy("api_keys:write").sort()).toEqual(["*", "api_keys:write"].sort());

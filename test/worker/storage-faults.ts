@@ -6,7 +6,7 @@ export { KeyMeter } from "../../src/index.ts";
 /**
  * Test-only Worker entry (test/support/gateway-server.ts, `storageFaults`):
  * the real gateway, whose real KV and D1 bindings throw on every use while a
- * request carries `x-test-storage-fault: kv`, `d1` or `kv,d1`. DESIGN §9
+ * request carries `x-test-storage-fault: kv`, `d1` or `kv,d1`. docs/design.md §9
  * allows making a real binding throw; nothing here replaces storage with a fake.
  */
 const FAULT_HEADER = "x-test-storage-fault";

@@ -5,7 +5,7 @@ import type { KeyObject } from "../../src/management/object.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
 import { call, createKey, envelope, gatewayWith, originReceived, unique } from "./helpers.ts";
 
-/** README "Test-mode keys": pk_test_ keys, their own origin, and what they may manage. */
+/** docs/keys-and-scopes.md "Test-mode keys": pk_test_ keys, their own origin, and what they may manage. */
 type KeyObj = KeyObject & { key?: string };
 type Gw = { fetch(path: string, init?: RequestInit & { key?: string }): Promise<Response> };
 

@@ -268,15 +268,17 @@ describe("usage in Analytics Engine (production)", () => {
 
   it("without its binding or credentials the configuration is invalid: 500 on every request", async () => {
     const { key } = await createKey(["candidates:read"]);
-    for (const overrides of [
-      { USAGE_STORE: "analytics_engine", ANALYTICS_API_TOKEN: SQL_API_TOKEN, ANALYTICS_SQL_URL: env.TEST_SQL_API_URL },
-      { USAGE_STORE: "analytics_engine", USAGE: env.TEST_USAGE, ANALYTICS_SQL_URL: env.TEST_SQL_API_URL },
-      { USAGE_STORE: "analytics_engine", USAGE: env.TEST_USAGE, ANALYTICS_API_TOKEN: SQL_API_TOKEN },
-    ]) {
+    for (const [overrides, missing] of [
+      [{ USAGE_STORE: "analytics_engine", ANALYTICS_API_TOKEN: SQL_API_TOKEN, ANALYTICS_SQL_URL: env.TEST_SQL_API_URL }, "USAGE"],
+      [{ USAGE_STORE: "analytics_engine", USAGE: env.TEST_USAGE, ANALYTICS_SQL_URL: env.TEST_SQL_API_URL }, "ANALYTICS_API_TOKEN"],
+      [{ USAGE_STORE: "analytics_engine", USAGE: env.TEST_USAGE, ANALYTICS_API_TOKEN: SQL_API_TOKEN }, "ANALYTICS_ACCOUNT_ID"],
+    ] as const) {
       const gw = gatewayWith(overrides);
       const { result: res, lines } = await captureLogs(() => gw.fetch("/api/v1/candidates", { key }));
       expect(res.status).toBe(500);
-      expect(lines.find((l) => l.event === "config_invalid")?.message).toMatch(/USAGE_STORE=analytics_engine needs/);
+      const logged = lines.find((l) => l.event === "config_invalid");
+      expect(logged?.message).toMatch(/USAGE_STORE=analytics_engine needs/);
+      expect(logged?.settings).toEqual(["USAGE_STORE", missing]);
     }
   });
 });

@@ -3,7 +3,7 @@ import type { CreateKeyBody, EventSchema, RenameKeyBody, RotateKeyBody, UsageSch
 import type { KeyObject } from "../../management/object.ts";
 
 /**
- * The management API (DESIGN §8), same origin only. Request and response
+ * The management API (docs/design.md §8), same origin only. Request and response
  * types are the server's own (type-only imports: nothing of the server, zod
  * included, ends up in the bundle).
  */

@@ -16,7 +16,7 @@ import { wireReveal } from "./reveal.ts";
 import { createUsageDialog } from "./usage-dialog.ts";
 
 /**
- * The settings page's script (DESIGN §8), served as /settings/api-keys/app.js
+ * The settings page's script (docs/design.md §8), served as /settings/api-keys/app.js
  * and loaded with `defer`: the page's markup comes from the Worker
  * (src/settings/page.ts); this wires it up. No framework, no network but
  * same-origin calls to /api/v1/api-keys with the key kept in sessionStorage.

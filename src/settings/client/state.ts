@@ -27,5 +27,5 @@ export function currentKey(): string | null {
 
 export const isOwnKey = (id: string): boolean => current !== null && current.self.id === id;
 
-/** As the page decides what to offer; the API enforces the full rule (DESIGN §3). */
+/** As the page decides what to offer; the API enforces the full rule (docs/design.md §3). */
 export const holdsScope = (held: readonly string[], scope: string): boolean => held.includes("*") || held.includes(scope);
