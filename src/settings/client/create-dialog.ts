@@ -1,5 +1,4 @@
-import type { Api, CreateKeyRequest } from "./api.ts";
-import { ApiError } from "./api.ts";
+import { ApiError, type Api, type CreateKeyRequest } from "./api.ts";
 import { apiProblems } from "./api-problems.ts";
 import { allowlistLine, CREATE_FIELDS, wireExpiry } from "./create-fields.ts";
 import { busy, openDialog } from "./dialogs.ts";
