@@ -6,10 +6,11 @@ import { grants, LEGACY_SCOPES, RESOURCES, SCOPE_CATALOG, scopesBeyond } from ".
  * src/auth/scopes.ts when the page is rendered, so the page cannot drift from
  * what the API accepts.
  *
- * grantedBy / allOf become the checkboxes' data-granted-by / data-all-of
- * attributes, which state the hand-out rule in the markup; the client does not
- * read them but applies the rule itself (scopesBeyond, imported from the same
- * catalog), so the two cannot disagree.
+ * grantedBy / allOf become the choices' data-granted-by / data-all-of
+ * attributes (a resource's Read / Write radios, the broad scopes' checkboxes),
+ * which state the hand-out rule in the markup; the client does not read them
+ * but applies the rule itself (scopesBeyond, imported from the same catalog)
+ * to the scopes each choice grants (data-grants), so the two cannot disagree.
  */
 export interface ScopeChoice {
   scope: string;

@@ -1,9 +1,13 @@
 import { MAX_ALLOWED_CIDRS } from "../auth/cidr.ts";
-import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, RATE_PERIOD_MIN_S } from "../limits/policy.ts";
+import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX } from "../limits/policy.ts";
 import { legacyChoices, resourceGroups, type ScopeChoice } from "./catalog.ts";
 import { KEY_COLUMNS, scopeInputId, USAGE_CHART } from "./shared/markup.ts";
 import { keySignInHeading, personSignInBlock, type PersonSignIn } from "./person-markup.ts";
 import { escapeHtml } from "./escape.ts";
+import { RATE_PERIODS } from "./shared/rate-periods.ts";
+
+/** The key list's state filter (src/settings/client/key-filter.ts has the same keys). */
+const STATE_OPTIONS = [["active", "Active keys"], ["expired", "Expired keys"], ["revoked", "Revoked keys"], ["all", "All keys"]] as const;
 
 /**
  * The settings page's HTML. Static except for the scope catalog, rendered
@@ -20,7 +24,7 @@ const n = (x: number): string => x.toLocaleString("en-US");
 function checkbox(c: ScopeChoice, label: string): string {
   return [
     `<div class="scope">`,
-    `<input type="checkbox" name="scope" id="${id(c.scope)}" value="${escapeHtml(c.scope)}"`,
+    `<input type="checkbox" name="scope" id="${id(c.scope)}" value="${escapeHtml(c.scope)}" data-scope="${escapeHtml(c.scope)}" data-grants="${escapeHtml(c.scope)}"`,
     ` data-granted-by="${escapeHtml(c.grantedBy.join(" "))}" data-all-of="${escapeHtml(c.allOf.join(" "))}"`,
     ` aria-describedby="${id(c.scope)}-desc">`,
     `<label for="${id(c.scope)}">${label} <code>${escapeHtml(c.scope)}</code></label>`,
@@ -29,20 +33,39 @@ function checkbox(c: ScopeChoice, label: string): string {
   ].join("");
 }
 
+/**
+ * One radio of a resource's None / Read / Write choice. Write grants the
+ * resource's read scope too (data-grants): the catalog's write scopes do not
+ * include reading, and an integration that writes nearly always reads.
+ */
+function scopeRadio(resource: string, c: ScopeChoice | null, label: string, grants: string[]): string {
+  if (!c) return `<span class="seg-none" aria-hidden="true"></span>`;
+  return [
+    `<input type="radio" name="res-${escapeHtml(resource)}" id="${id(c.scope)}" value="${escapeHtml(c.scope)}" data-scope="${escapeHtml(c.scope)}"`,
+    ` data-grants="${escapeHtml(grants.join(" "))}" data-granted-by="${escapeHtml(c.grantedBy.join(" "))}" aria-describedby="${id(c.scope)}-desc">`,
+    `<label for="${id(c.scope)}" title="${escapeHtml(c.description)}">${label}</label>`,
+    `<span class="visually-hidden" id="${id(c.scope)}-desc">${escapeHtml(c.description)}</span>`,
+  ].join("");
+}
+
 function scopeGrid(): string {
   const rows = resourceGroups().map((g) => {
-    const cell = (c: ScopeChoice | null, label: string) =>
-      `<td data-label="${label}">${c ? checkbox(c, label) : `<span class="none">No ${label.toLowerCase()} scope</span>`}</td>`;
-    const note = g.explicitOnly ? `<p class="hint">Not included in <code>read</code> or <code>write</code>: only by name or <code>*</code>.</p>` : "";
-    return `<tr><th scope="row"><code>${escapeHtml(g.resource)}</code>${note}</th>${cell(g.read, "Read")}${cell(g.write, "Write")}</tr>`;
+    const r = escapeHtml(g.resource);
+    const what = [g.read ? `Read: ${g.read.description}` : "", g.write ? `Write: ${g.write.description}` : ""].filter(Boolean).join(". ");
+    const note = g.explicitOnly ? ` <span class="hint">(not in broad scopes)</span>` : "";
+    const writeGrants = [g.read?.scope, g.write?.scope].filter((x): x is string => typeof x === "string");
+    return [
+      `<div class="scope-row" role="radiogroup" aria-labelledby="res-${r}-name">`,
+      `<span class="scope-res" id="res-${r}-name" title="${escapeHtml(what)}"><code>${r}</code>${note}</span>`,
+      `<span class="seg">`,
+      `<input type="radio" name="res-${r}" id="scope-${r}-none" value="" checked><label for="scope-${r}-none">None</label>`,
+      scopeRadio(g.resource, g.read, "Read", g.read ? [g.read.scope] : []),
+      scopeRadio(g.resource, g.write, g.read ? "Write" : "Write only", writeGrants),
+      `</span>`,
+      `</div>`,
+    ].join("");
   });
-  return [
-    `<table class="scope-grid">`,
-    `<caption class="visually-hidden">Scopes by resource</caption>`,
-    `<thead><tr><th scope="col">Resource</th><th scope="col">Read</th><th scope="col">Write</th></tr></thead>`,
-    `<tbody>${rows.join("")}</tbody>`,
-    `</table>`,
-  ].join("");
+  return `<div class="scope-rows">${rows.join("")}</div>`;
 }
 
 function legacyScopes(): string {
@@ -52,10 +75,13 @@ function legacyScopes(): string {
     .join("");
 }
 
+/** A field's own error line, next to it; the client fills it and points the field's aria-describedby at it. */
+const fieldErrorLine = (field: string): string => `<p class="field-error" id="${field}-error" hidden></p>`;
+
 /** The key table's header row, from the column list the client renders cells for. */
 function keyColumnHeaders(): string {
   return KEY_COLUMNS.map(
-    (c) => `<th scope="col">${c.hideLabel ? `<span class="visually-hidden">${escapeHtml(c.label)}</span>` : escapeHtml(c.label)}</th>`,
+    (c) => `<th scope="col" class="col-${c.id}">${c.hideLabel ? `<span class="visually-hidden">${escapeHtml(c.label)}</span>` : escapeHtml(c.label)}</th>`,
   ).join("");
 }
 
@@ -107,6 +133,10 @@ ${keySignInHeading(signIn)}
 <h2 id="keys-title">Keys</h2>
 <button type="button" id="generate-open" class="primary">Generate new key</button>
 </div>
+<div class="filters" role="search" aria-label="Find keys">
+<div><label for="state-filter">Show</label><select id="state-filter" autocomplete="off">${STATE_OPTIONS.map(([v, l]) => `<option value="${v}"${v === "active" ? " selected" : ""}>${l}</option>`).join("")}</select></div>
+<div class="grow"><label for="key-search">Search</label><input id="key-search" type="search" autocomplete="off" spellcheck="false" placeholder="Name or key id"></div>
+</div>
 <p id="readonly-note" class="notice" hidden>Your key holds <code>api_keys:read</code> but not <code>api_keys:write</code>: you can see keys but not change them.</p>
 <div class="table-wrap">
 <table id="keys-table" class="keys">
@@ -120,56 +150,64 @@ ${keySignInHeading(signIn)}
 </section>
 </main>
 
-<dialog id="generate-dialog" aria-labelledby="generate-title">
+<dialog id="generate-dialog" class="wide" aria-labelledby="generate-title">
 <form id="generate-form" novalidate>
 <h2 id="generate-title">Generate new key</h2>
 <label for="generate-name">Name</label>
 <input id="generate-name" maxlength="100" autocomplete="off" required aria-describedby="generate-name-hint">
 <p class="hint" id="generate-name-hint">Where the key is used, e.g. “Zapier integration”. You can rename it later.</p>
-<fieldset>
+${fieldErrorLine("generate-name")}
+<fieldset id="scope-picker" aria-describedby="scope-picker-hint">
 <legend>Scopes</legend>
-<p class="hint">Grant only what the integration needs. Write does not include read. Scopes cannot be changed later: to change them, generate a new key and revoke the old one. Scopes your own key does not hold are disabled.</p>
+<p class="hint" id="scope-picker-hint">Grant only what the integration needs; Write includes Read. Scopes are fixed for the key’s life. Choices your own key does not hold are disabled.</p>
 ${scopeGrid()}
-<fieldset class="legacy">
-<legend>Broad scopes</legend>
-<p class="hint">Older, coarse scopes: <code>read</code> holds every read scope and <code>write</code> every write scope, both except <code>api_keys</code>; <code>*</code> holds every scope, including managing API keys. Prefer the specific scopes above.</p>
+<details class="broad" id="broad-scopes">
+<summary>Broad scopes (not recommended)</summary>
+<p class="warning">These grant far more than one integration needs: <code>read</code> holds every read scope and <code>write</code> every write scope, both except <code>api_keys</code>; <code>*</code> holds every scope, including managing API keys. A leaked key with one of them exposes everything.</p>
 ${legacyScopes()}
+</details>
+${fieldErrorLine("scope-picker")}
 </fieldset>
-</fieldset>
-<fieldset>
+<div class="form-row">
+<fieldset id="expiry-group" class="inline">
 <legend>Expiry</legend>
 <div class="radio"><input type="radio" name="expiry" id="expiry-never" value="never" checked><label for="expiry-never">Never</label></div>
-<div class="radio"><input type="radio" name="expiry" id="expiry-30" value="30"><label for="expiry-30">In 30 days</label></div>
-<div class="radio"><input type="radio" name="expiry" id="expiry-90" value="90"><label for="expiry-90">In 90 days</label></div>
-<div class="radio"><input type="radio" name="expiry" id="expiry-365" value="365"><label for="expiry-365">In 365 days</label></div>
+<div class="radio"><input type="radio" name="expiry" id="expiry-30" value="30"><label for="expiry-30">30 days</label></div>
+<div class="radio"><input type="radio" name="expiry" id="expiry-90" value="90"><label for="expiry-90">90 days</label></div>
+<div class="radio"><input type="radio" name="expiry" id="expiry-365" value="365"><label for="expiry-365">365 days</label></div>
 <div class="radio"><input type="radio" name="expiry" id="expiry-date" value="date"><label for="expiry-date">On a date</label></div>
 <label for="expiry-on" class="visually-hidden">Expiry date</label>
-<input type="date" id="expiry-on" disabled aria-describedby="expiry-on-hint">
-<p class="hint" id="expiry-on-hint">The key stops working at the end of that day, in your time zone.</p>
+<input type="date" id="expiry-on" disabled hidden aria-describedby="expiry-on-hint">
+<p class="hint" id="expiry-on-hint" hidden>The key stops working at the end of that day in <span id="reader-zone">your time zone</span>.</p>
+${fieldErrorLine("expiry-group")}
 </fieldset>
-<fieldset>
+<fieldset id="mode-group" class="inline">
 <legend>Mode</legend>
 <div class="radio"><input type="radio" name="mode" id="mode-live" value="live" checked aria-describedby="mode-live-desc"><label for="mode-live">Live</label></div>
-<p class="hint" id="mode-live-desc">Starts with <code>pk_live_</code>: requests reach your production data.</p>
 <div class="radio"><input type="radio" name="mode" id="mode-test" value="test" aria-describedby="mode-test-desc"><label for="mode-test">Test</label></div>
-<p class="hint" id="mode-test-desc">Starts with <code>pk_test_</code>: requests go to the test environment, never to production.</p>
+<p class="hint"><span id="mode-live-desc">Live (<code>pk_live_</code>) reaches production data;</span> <span id="mode-test-desc">test (<code>pk_test_</code>) only the test environment.</span></p>
 <p class="hint" id="mode-test-only" hidden>You are signed in with a test key: it can only generate test keys.</p>
+${fieldErrorLine("mode-group")}
 </fieldset>
-<fieldset>
-<legend>Limits and network (optional)</legend>
+</div>
+<details id="limits-details" class="optional">
+<summary>Limits and network (optional)</summary>
 <p class="warning" id="limits-fixed">These are fixed for the key’s whole life, like its scopes: to change them, generate a new key and revoke the old one.</p>
 <div class="limit-row">
-<div><label for="rate-limit">Rate limit: requests</label><input id="rate-limit" type="number" inputmode="numeric" min="1" max="${RATE_LIMIT_MAX}" step="1" autocomplete="off"></div>
-<div><label for="rate-period">per seconds</label><input id="rate-period" type="number" inputmode="numeric" min="${RATE_PERIOD_MIN_S}" max="${RATE_PERIOD_MAX_S}" step="1" autocomplete="off" placeholder="60"></div>
+<div><label for="rate-limit">Rate limit: requests</label><input id="rate-limit" type="number" inputmode="numeric" min="1" max="${RATE_LIMIT_MAX}" step="1" autocomplete="off" aria-describedby="rate-limit-hint"></div>
+<div><label for="rate-period">per</label><select id="rate-period">${RATE_PERIODS.map((p) => `<option value="${p.seconds}"${p.seconds === 60 ? " selected" : ""}>${p.label}</option>`).join("")}</select></div>
 </div>
-<p class="hint" id="rate-limit-hint">Both empty: your organization’s default limit applies, if any. Up to ${n(RATE_LIMIT_MAX)} requests per ${n(RATE_PERIOD_MIN_S)}–${n(RATE_PERIOD_MAX_S)} seconds.</p>
+<p class="hint" id="rate-limit-hint">Empty: your organization’s default limit applies, if any. Up to ${n(RATE_LIMIT_MAX)} requests per period.</p>
+${fieldErrorLine("rate-limit")}
 <label for="monthly-quota">Monthly quota: requests per calendar month (UTC)</label>
 <input id="monthly-quota" type="number" inputmode="numeric" min="1" max="${MONTHLY_QUOTA_MAX}" step="1" autocomplete="off" aria-describedby="monthly-quota-hint">
 <p class="hint" id="monthly-quota-hint">Empty: no quota. At most ${n(MONTHLY_QUOTA_MAX)}.</p>
+${fieldErrorLine("monthly-quota")}
 <label for="allowed-cidrs">IP allowlist: one address or CIDR block per line</label>
-<textarea id="allowed-cidrs" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" placeholder="203.0.113.0/24&#10;2001:db8::/32" aria-describedby="allowed-cidrs-hint"></textarea>
-<p class="hint" id="allowed-cidrs-hint">Empty: usable from any address. IPv4 or IPv6, up to ${MAX_ALLOWED_CIDRS} blocks; requests from elsewhere are refused.</p>
-</fieldset>
+<textarea id="allowed-cidrs" rows="3" spellcheck="false" autocapitalize="off" autocomplete="off" aria-describedby="allowed-cidrs-hint"></textarea>
+<p class="hint" id="allowed-cidrs-hint">Empty: usable from any address. IPv4 or IPv6 (e.g. <code>203.0.113.0/24</code>, <code>2001:db8::/32</code>), up to ${MAX_ALLOWED_CIDRS} blocks; requests from elsewhere are refused.</p>
+${fieldErrorLine("allowed-cidrs")}
+</details>
 <p id="generate-error" class="form-error" role="alert" hidden></p>
 <div class="actions"><button type="button" class="close-dialog">Cancel</button><button type="submit" class="primary" id="generate-submit">Generate key</button></div>
 </form>
@@ -181,7 +219,21 @@ ${legacyScopes()}
 <p id="reveal-about" class="hint"></p>
 <div id="reveal-slot" class="secret-slot"></div>
 <p id="copy-status" class="hint" role="status"></p>
+<div id="reveal-confirm" class="confirm" role="alertdialog" aria-labelledby="reveal-confirm-text" hidden>
+<p id="reveal-confirm-text"><strong>You have not copied the key.</strong> Once this dialog closes the key cannot be shown again: you would have to rotate it.</p>
+<div class="actions"><button type="button" id="reveal-back" class="primary">Back to the key</button><button type="button" id="reveal-discard" class="danger">Close without copying</button></div>
+</div>
 <div class="actions"><button type="button" id="copy-key">Copy key</button><button type="button" id="reveal-done" class="primary">Done</button></div>
+</dialog>
+
+<dialog id="key-detail" class="drawer" aria-labelledby="detail-title">
+<div class="drawer-head"><h2 id="detail-title">Key</h2><button type="button" class="close-dialog icon" aria-label="Close">×</button></div>
+<div id="detail-warning" class="warning" hidden></div>
+<dl id="detail-facts" class="facts"></dl>
+<div id="detail-actions" class="actions start"></div>
+<h3 id="detail-events-title">History</h3>
+<ol id="detail-events" class="events" aria-labelledby="detail-events-title" aria-busy="false"></ol>
+<p id="detail-error" class="form-error" role="alert" hidden></p>
 </dialog>
 
 <dialog id="usage-dialog" aria-labelledby="usage-title">
@@ -190,7 +242,7 @@ ${legacyScopes()}
 <button type="button" id="usage-hour" data-granularity="hour" aria-pressed="true">Last 24 hours</button>
 <button type="button" id="usage-day" data-granularity="day" aria-pressed="false">Last 30 days</button>
 </div>
-<p class="hint">Requests made with this key, by the status class of the answer, in UTC hours or days. Counts arrive within seconds.</p>
+<p class="hint">Requests made with this key, by the status class of the answer. Times are in UTC, the hours and days the API counts in. Counts arrive within seconds.</p>
 <div id="usage-chart" class="usage-chart" aria-live="polite"></div>
 <div class="usage-plot" id="usage-plot" hidden><svg id="usage-svg" class="usage-svg" role="img" aria-labelledby="usage-svg-title" viewBox="0 0 ${USAGE_CHART.width} ${USAGE_CHART.height + USAGE_CHART.axis}"><title id="usage-svg-title">Usage</title></svg></div>
 <p id="usage-error" class="form-error" role="alert" hidden></p>
@@ -229,6 +281,10 @@ ${legacyScopes()}
 <form id="revoke-form" novalidate>
 <h2 id="revoke-title">Revoke key?</h2>
 <p id="revoke-text"></p>
+<div id="revoke-predecessor" class="warning" hidden>
+<p id="revoke-predecessor-text"></p>
+<div class="radio"><input type="checkbox" id="revoke-both"><label for="revoke-both" id="revoke-both-label">Also revoke the old key now</label></div>
+</div>
 <p id="revoke-self" class="warning" hidden>This is the key you are signed in with: you will be signed out.</p>
 <p id="revoke-error" class="form-error" role="alert" hidden></p>
 <div class="actions"><button type="button" class="close-dialog">Cancel</button><button type="submit" class="danger" id="revoke-confirm">Revoke key</button></div>

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { freePorts } from "../support/processes.ts";
 
 /**
@@ -13,22 +13,29 @@ import { freePorts } from "../support/processes.ts";
  * `scripts/start.ts` (demo origin + gateway) on free ports with a temporary
  * state directory and secrets file.
  *
- *   sign in with DEMO_ADMIN_KEY → generate a candidates:read key → read it once
- *   from the dialog → it answers 200 through the gateway (fetch from Node) →
- *   revoke it from its row's "…" menu → the same request answers 401; then
- *   rename and rotate (with a grace period) another key; generate a test-mode
- *   key with a rate limit, quota and IP allowlist (its badge and limits in the
- *   table) and read its usage chart; check phone width, reload (the session
- *   survives), sign out (the key is forgotten), page, and sign in with a test key.
+ *   sign in with DEMO_ADMIN_KEY → "Generate new key" (fits one screen; errors
+ *   at their fields, focused, aria-invalid) → read the key once and copy it →
+ *   it answers 200 through the gateway (fetch from Node) → revoke it from its
+ *   row's "⋮" menu → the same request answers 401; the state filter and the
+ *   search; rename and rotate (with a grace period) another key, Escape and
+ *   the backdrop on the uncopied key ask first; the Revoke wording on both
+ *   keys of the rotation; the detail view (#key=<id>) with its events;
+ *   generate a test-mode key with limits (the API's 400 at the allowlist's
+ *   line) and read its usage chart; long names at both widths; the chart's
+ *   UTC labels in browsers in America/Los_Angeles and Asia/Tokyo against the
+ *   API's buckets; phone width, reload (the session survives), sign out (the
+ *   key is forgotten), page, sign in with a test key, and as a person.
  *
- * Screenshots of each step go to test-results/browser/. Exit code 0 on
+ * Screenshots of each step go to test/browser/screenshots/ (the main screens
+ * at 1280×900 and 390×844, named …-desktop / …-phone). Exit code 0 on
  * success, 1 on failure. Never downloads a browser: CHROMIUM_PATH or
  * /usr/bin/chromium (`apt-get install -y chromium`).
  */
 
 const PROJECT_DIR = fileURLToPath(new URL("../../", import.meta.url));
 const START_SCRIPT = join(PROJECT_DIR, "scripts", "start.ts");
-const SHOTS_DIR = join(PROJECT_DIR, "test-results", "browser");
+/** Screenshots of every step, the main screens at 1280×900 and 390×844 (gitignored; README names the folder). */
+const SHOTS_DIR = join(PROJECT_DIR, "test", "browser", "screenshots");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const CHROMIUM_FLAGS = [
   "--headless",
@@ -86,6 +93,62 @@ async function screenshot(page: Page, name: string, fullPage = true): Promise<vo
   await page.screenshot({ path: file, fullPage });
 }
 
+/** A main screen at both widths the page is made for: desktop (1280×900) and phone (390×844), each checked for sideways scrolling. */
+async function screenshotBoth(page: Page, name: string, fullPage = true): Promise<void> {
+  const before = page.viewportSize() ?? DESKTOP;
+  for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+    await page.setViewportSize(size);
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+    check(overflow <= 0, `${name} at ${size.width} px: the page is ${overflow} px wider than the screen`);
+    await screenshot(page, `${name}-${label}`, fullPage);
+  }
+  await page.setViewportSize(before);
+}
+
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+/** A resource's None / Read / Write choice in "Generate new key": its radio is visually hidden behind the label people click. */
+async function chooseScope(page: Page, inputId: string): Promise<void> {
+  await page.click(`label[for="${inputId}"]`);
+  check(await page.locator(`#${inputId}`).isChecked(), `${inputId} is not chosen`);
+}
+
+/** Closes the reveal dialog without having copied the key: the page asks first; losing it is confirmed. */
+async function discardRevealed(page: Page): Promise<void> {
+  await page.click("#reveal-done");
+  await page.locator("#reveal-confirm").waitFor({ state: "visible" });
+  await page.click("#reveal-discard");
+  await page.locator("#revealed-key").waitFor({ state: "detached", timeout: 1_000 });
+}
+
+/** The usage chart's bucket label, as the page must show it: UTC, as the API counts (src/settings/client/usage-chart.ts). */
+function utcBucketLabel(start: string, granularity: string): string {
+  const d = new Date(start);
+  const day = `${["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][d.getUTCMonth()]} ${d.getUTCDate()}`;
+  return granularity === "hour" ? `${day}, ${String(d.getUTCHours()).padStart(2, "0")}:00 UTC` : day;
+}
+
+async function apiGet<T>(stack: Stack, path: string): Promise<T> {
+  const res = await fetch(`${stack.baseUrl}${path}`, { headers: { authorization: `Bearer ${stack.adminKey}` } });
+  check(res.ok, `GET ${path} answered ${res.status}`);
+  return ((await res.json()) as { data: T }).data;
+}
+
+async function createByApi(stack: Stack, body: object): Promise<{ id: string; key: string; name: string }> {
+  const res = await fetch(`${stack.baseUrl}/api/v1/api-keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${stack.adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  check(res.status === 201, `creating a key answered ${res.status}`);
+  return ((await res.json()) as { data: { id: string; key: string; name: string } }).data;
+}
+
+/** Shows keys of every state, or back to the default (active). */
+async function showState(page: Page, state: "active" | "revoked" | "all"): Promise<void> {
+  await page.selectOption("#state-filter", state);
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -252,10 +315,25 @@ async function scenario(): Promise<void> {
     await page.click("#generate-open");
     await page.locator("#generate-dialog").waitFor({ state: "visible" });
     check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "generate-name", "focus is not on the name field");
+    const fits = await page.evaluate<boolean>('(() => { const d = document.getElementById("generate-dialog"); return d.scrollHeight <= d.clientHeight + 1; })()');
+    check(fits, "“Generate new key” does not fit one screen at 1280×900");
+    // Nothing filled in: the errors are at their fields, the first one focused and marked invalid.
+    await page.fill("#generate-name", "   ");
+    await page.click("#generate-submit");
+    await page.locator("#generate-name-error").waitFor({ state: "visible" });
+    check(((await page.textContent("#generate-name-error")) ?? "").includes("Give the key a name"), "no error at the name");
+    check((await page.getAttribute("#generate-name", "aria-invalid")) === "true", "the name is not marked aria-invalid");
+    check(((await page.getAttribute("#generate-name", "aria-describedby")) ?? "").includes("generate-name-error"), "the name does not point at its error");
+    check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "generate-name", "focus did not move to the first bad field");
+    check(await page.locator("#scope-picker-error").isVisible(), "no error at the scopes");
+    check(await page.locator("#generate-error").isHidden(), "a field's error went to the bottom of the dialog");
+    await screenshot(page, "generate-field-errors", false);
     await page.fill("#generate-name", name);
-    await page.check("#scope-candidates-read");
+    check(await page.locator("#generate-name-error").isHidden(), "the name's error stayed once it was changed");
+    check((await page.getAttribute("#generate-name", "aria-invalid")) === null, "the name stayed aria-invalid once it was changed");
+    await chooseScope(page, "scope-candidates-read");
     await page.check("#expiry-30");
-    await screenshot(page, "generate-form", false);
+    await screenshotBoth(page, "generate-form", false);
   });
 
   const newKey = await step("generate it and read it once from the dialog", async () => {
@@ -270,7 +348,8 @@ async function scenario(): Promise<void> {
     await page.locator("#copy-status", { hasText: "Copied" }).waitFor();
     const copied = await page.evaluate<string>("navigator.clipboard.readText()");
     check(copied === key, "the copy button did not copy the key");
-    await screenshot(page, "new-key-shown-once", false);
+    check(await page.locator("#generate-name-error").isHidden(), "a fixed field's error stayed");
+    await screenshotBoth(page, "new-key-shown-once", false);
     return key;
   });
 
@@ -295,7 +374,7 @@ async function scenario(): Promise<void> {
     check(status === 200, `GET /api/v1/candidates answered ${status}`);
   });
 
-  await step("revoke it from its row's “…” menu, with the keyboard", async () => {
+  await step("revoke it from its row's “⋮” menu, with the keyboard", async () => {
     const row = page.locator("#keys-body tr", { hasText: name });
     await row.locator(".menu-button").focus();
     await page.keyboard.press("Enter");
@@ -313,9 +392,33 @@ async function scenario(): Promise<void> {
     await screenshot(page, "revoke-confirm", false);
     await page.click("#revoke-confirm");
     await page.locator("#revoke-dialog").waitFor({ state: "hidden" });
-    await row.locator(".state", { hasText: "revoked" }).waitFor();
+    // Revoked, it leaves the list of active keys (the default filter) but is still there.
+    await row.locator(".state", { hasText: "revoked" }).waitFor({ state: "attached" });
+    await row.waitFor({ state: "hidden" });
     check((await row.locator(".menu-button").count()) === 1, "row lost its menu");
     await screenshot(page, "revoked");
+  });
+
+  await step("the list shows active keys by default; the state filter and the search find the others", async () => {
+    const row = page.locator("#keys-body tr", { hasText: name });
+    await row.waitFor({ state: "hidden" });
+    check((await page.inputValue("#state-filter")) === "active", "the filter does not default to active keys");
+    await showState(page, "revoked");
+    await row.waitFor({ state: "visible" });
+    check(await page.locator("#keys-body tr", { hasText: "demo-admin" }).isHidden(), "an active key among the revoked ones");
+    await showState(page, "all");
+    await page.fill("#key-search", name.slice(-8));
+    await row.waitFor({ state: "visible" });
+    check((await page.locator("#keys-body tr:not([hidden])").count()) === 1, "the search by name shows other keys");
+    const id = (await row.getAttribute("data-key-id")) ?? "";
+    await page.fill("#key-search", id);
+    check((await page.locator("#keys-body tr:not([hidden])").count()) === 1 && (await row.isVisible()), "the search by key id does not find it");
+    await page.fill("#key-search", "no key is called this");
+    await page.locator("#keys-empty", { hasText: "No keys match" }).waitFor();
+    await screenshotBoth(page, "search-no-match", false);
+    await page.fill("#key-search", "");
+    await showState(page, "active");
+    await row.waitFor({ state: "hidden" });
   });
 
   const refusedAfter = await step(`the same request answers 401 (within MEMORY_CACHE_TTL_MS = ${MEMORY_CACHE_TTL_MS} ms)`, async () => {
@@ -337,6 +440,7 @@ async function scenario(): Promise<void> {
     const row = page.locator("#keys-body tr", { hasText: "demo-read" });
     await row.locator(".menu-button").click();
     await row.getByRole("menuitem", { name: "Rename…" }).click();
+    // (A revoked key offers no Rename: checked in its detail view below.)
     await page.locator("#rename-dialog").waitFor({ state: "visible" });
     await page.fill("#rename-name", "demo-read (renamed)");
     await page.locator("#rename-form button[type=submit]").click();
@@ -358,16 +462,107 @@ async function scenario(): Promise<void> {
     const successor = ((await shown.textContent()) ?? "").trim();
     check(KEY_PATTERN.test(successor) && successor !== stack.readKey, "the dialog shows no new key");
     await screenshot(page, "rotated-key-shown-once", false);
-    // Escape closes the dialog too, and the key goes with it.
+    // Escape, not copied: the page asks, and the key stays.
     await page.keyboard.press("Escape");
+    await page.locator("#reveal-confirm").waitFor({ state: "visible" });
+    check(((await shown.textContent()) ?? "").trim() === successor, "Escape lost the key");
+    check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "reveal-back", "the question does not take the focus");
+    await screenshotBoth(page, "reveal-escape-confirm", false);
+    // Escape again (Chromium may close a dialog without a cancelable event now): still there.
+    await page.keyboard.press("Escape");
+    await sleep(200);
+    check(await page.locator("#reveal-dialog").isVisible(), "a second Escape closed the dialog");
+    check(((await shown.textContent()) ?? "").trim() === successor, "a second Escape lost the key");
+    await page.click("#reveal-back");
+    await page.locator("#reveal-confirm").waitFor({ state: "hidden" });
+    // The backdrop asks too.
+    await page.mouse.click(5, 5);
+    await page.locator("#reveal-confirm").waitFor({ state: "visible" });
+    await page.click("#reveal-discard");
     await shown.waitFor({ state: "detached", timeout: 1_000 });
     check(!(await page.content()).includes(successor), "the rotated key is still in the DOM");
     const oldRow = page.locator(`#keys-body tr[data-key-id="${oldId}"]`);
-    await oldRow.locator(".state-note", { hasText: "rotated; stops" }).waitFor();
+    await oldRow.locator(".state-note", { hasText: "stops in" }).waitFor();
     check((await page.locator("#keys-body tr", { hasText: "demo-read (renamed)" }).count()) === 2, "no successor row");
     check((await gatewayStatus(stack, successor)).status === 200, "the successor does not work");
     check((await gatewayStatus(stack, stack.readKey)).status === 200, "the old key stopped during its grace period");
     await screenshot(page, "rotated");
+  });
+
+  await step("Revoke on the successor says the old key still works and offers to end both; on the old key, that it works until its grace ends", async () => {
+    const rows = page.locator("#keys-body tr", { hasText: "demo-read (renamed)" });
+    const newRow = rows.nth(0);
+    await newRow.locator(".menu-button").click();
+    await newRow.getByRole("menuitem", { name: "Revoke…" }).click();
+    await page.locator("#revoke-dialog").waitFor({ state: "visible" });
+    const about = (await page.textContent("#revoke-predecessor-text")) ?? "";
+    check(/still works until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(about), `the grace period is not stated: ${about}`);
+    check(((await page.textContent("#revoke-both-label")) ?? "").includes("Also revoke the old key"), "no offer to end both");
+    check(!(await page.isChecked("#revoke-both")), "ending both is chosen by default");
+    await screenshotBoth(page, "revoke-successor", false);
+    await page.click("#revoke-dialog .close-dialog");
+    const oldRow = rows.nth(1);
+    await oldRow.locator(".menu-button").click();
+    await oldRow.getByRole("menuitem", { name: "Revoke…" }).click();
+    const text = (await page.textContent("#revoke-text")) ?? "";
+    check(text.includes("was rotated and works until") && text.includes("stops it now instead"), `the old key's revoke says: ${text}`);
+    check(await page.locator("#revoke-predecessor").isHidden(), "the old key has no predecessor to offer");
+    await page.click("#revoke-dialog .close-dialog");
+  });
+
+  await step("the detail view (#key=<id>): id with copy, scopes, rotation links, events; a revoked key offers no Rename", async () => {
+    const rows = page.locator("#keys-body tr", { hasText: "demo-read (renamed)" });
+    const newId = (await rows.nth(0).getAttribute("data-key-id")) ?? "";
+    const oldId = (await rows.nth(1).getAttribute("data-key-id")) ?? "";
+    await rows.nth(0).locator("a.key-link").click();
+    await page.locator("#key-detail").waitFor({ state: "visible" });
+    check(page.url().endsWith(`#key=${newId}`), `the detail view has no URL of its own: ${page.url()}`);
+    check((await page.textContent("#detail-title")) === "demo-read (renamed)", "the title is not the key's name");
+    check((await page.textContent("#detail-id")) === newId, "the id is not shown");
+    await page.click("#detail-copy-id");
+    await page.locator("#key-detail [role=status]", { hasText: "Copied" }).waitFor();
+    check((await page.evaluate<string>("navigator.clipboard.readText()")) === newId, "Copy id did not copy the id");
+    const facts = ((await page.textContent("#detail-facts")) ?? "").replace(/\s+/g, " ");
+    for (const part of ["Mode", "Scopes", "Rate limit", "IP allowlist", "Expires", "Created", "Last used", "Replaces"]) check(facts.includes(part), `the detail view lacks ${part}: ${facts}`);
+    check(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(facts), "the detail view shows no exact UTC time");
+    await page.locator("#detail-events li[data-type=created]").waitFor();
+    await screenshotBoth(page, "key-detail", false);
+    // Its predecessor, by the "Replaces" link: rotated, and names its successor.
+    await page.click("#detail-facts a.key-ref");
+    await page.waitForURL(`**#key=${oldId}`);
+    await page.locator("#detail-events li[data-type=rotated]").waitFor();
+    check(((await page.textContent("#detail-facts")) ?? "").includes("Replaced by"), "the old key does not name its successor");
+    await page.keyboard.press("Escape");
+    await page.locator("#key-detail").waitFor({ state: "hidden" });
+    const left = await page.waitForFunction("!location.hash.startsWith('#key=')", undefined, { timeout: 2_000 }).then(() => true, () => false);
+    check(left, "closing the detail view left its URL");
+    // A revoked key, opened by its URL: history, no Rename.
+    await showState(page, "all");
+    const revokedId = (await page.locator("#keys-body tr", { hasText: name }).getAttribute("data-key-id")) ?? "";
+    await page.goto(`${baseUrl}/settings/api-keys#key=${revokedId}`);
+    await page.locator("#key-detail").waitFor({ state: "visible" });
+    await page.locator("#detail-events li[data-type=revoked]").waitFor();
+    const offered = await page.locator("#detail-actions button").allTextContents();
+    check(!offered.some((a) => a.startsWith("Rename")), `a revoked key offers ${JSON.stringify(offered)}`);
+    await screenshot(page, "key-detail-revoked", false);
+    await page.keyboard.press("Escape");
+    await showState(page, "active");
+  });
+
+  await step("revoking the successor with “Also revoke the old key” ends both keys of the rotation", async () => {
+    const rows = page.locator("#keys-body tr", { hasText: "demo-read (renamed)" });
+    const ids = [(await rows.nth(0).getAttribute("data-key-id")) ?? "", (await rows.nth(1).getAttribute("data-key-id")) ?? ""];
+    await rows.nth(0).locator(".menu-button").click();
+    await rows.nth(0).getByRole("menuitem", { name: "Revoke…" }).click();
+    await page.locator("#revoke-predecessor").waitFor({ state: "visible" });
+    await page.check("#revoke-both");
+    await page.click("#revoke-confirm");
+    await page.locator("#revoke-dialog").waitFor({ state: "hidden" });
+    await rows.first().waitFor({ state: "hidden" });
+    for (const id of ids) {
+      const k = await apiGet<{ state: string }>(stack, `/api/v1/api-keys/${id}`);
+      check(k.state === "revoked", `${id} is ${k.state} after revoking both`);
+    }
   });
 
   const sandboxName = "sandbox (test mode)";
@@ -378,18 +573,22 @@ async function scenario(): Promise<void> {
     check(await page.locator("#mode-test").isEnabled(), "a live key may create test keys");
     check(((await page.textContent("#limits-fixed")) ?? "").includes("fixed"), "the dialog does not say limits are fixed");
     await page.fill("#generate-name", sandboxName);
-    await page.check("#scope-candidates-read");
+    await chooseScope(page, "scope-candidates-read");
     await page.check("#mode-test");
+    await page.click("#limits-details summary");
     await page.fill("#rate-limit", "100");
-    await page.fill("#rate-period", "60");
+    await page.selectOption("#rate-period", "60");
     await page.fill("#monthly-quota", "5000");
     await page.fill("#allowed-cidrs", "203.0.113.0/24\n10.1.0.0/8\n");
     expected400s += 1;
     await page.click("#generate-submit");
-    const error = page.locator("#generate-error");
+    // The API's 400 names allowed_cidrs.1: the page says line 2 of the allowlist, next to it.
+    const error = page.locator("#allowed-cidrs-error");
     await error.waitFor({ state: "visible" });
     const text = (await error.textContent()) ?? "";
-    check(text.includes("allowed_cidrs") && text.includes("10.0.0.0/8"), `the API's 400 is not shown: ${text}`);
+    check(text.startsWith("IP allowlist, line 2:") && text.includes("10.0.0.0/8") && !text.includes("allowed_cidrs"), `the API's 400 is not placed: ${text}`);
+    check((await page.getAttribute("#allowed-cidrs", "aria-invalid")) === "true", "the allowlist is not marked aria-invalid");
+    check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "allowed-cidrs", "focus is not on the allowlist");
     check((await page.locator("#keys-body tr", { hasText: sandboxName }).count()) === 0, "a refused key appeared in the table");
     await screenshot(page, "generate-limits-refused", false);
     await page.fill("#allowed-cidrs", "203.0.113.0/24\n\n2001:db8::/32\n");
@@ -398,13 +597,14 @@ async function scenario(): Promise<void> {
     await shown.waitFor({ state: "visible" });
     const key = ((await shown.textContent()) ?? "").trim();
     check(TEST_KEY_PATTERN.test(key), `not a test key: ${key}`);
-    await page.click("#reveal-done");
-    await shown.waitFor({ state: "detached", timeout: 1_000 });
+    await discardRevealed(page);
     const row = page.locator("#keys-body tr", { hasText: sandboxName });
     await row.waitFor();
     check((await row.locator(".mode-badge", { hasText: "test" }).count()) === 1, "no test badge");
     const limits = ((await row.locator('td[data-label="Limits"]').textContent()) ?? "").replace(/\s+/g, " ");
-    for (const part of ["100 requests per minute", "5,000 requests a month", "2 blocks"]) check(limits.includes(part), `Limits cell lacks “${part}”: ${limits}`);
+    for (const part of ["100/minute", "5,000/month", "2 IP blocks"]) check(limits.includes(part), `Limits cell lacks “${part}”: ${limits}`);
+    const full = (await row.locator("ul.limits").getAttribute("title")) ?? "";
+    for (const part of ["100 requests per minute", "5,000 requests a month (UTC)", "203.0.113.0/24, 2001:db8::/32"]) check(full.includes(part), `the limits' title lacks “${part}”: ${full}`);
     const plain = ((await page.locator("#keys-body tr", { hasText: "demo-admin" }).locator('td[data-label="Limits"]').textContent()) ?? "").trim();
     check(plain === "\u2014", `a key without limits should show “—”: ${plain}`);
     check((await page.locator("#keys-body tr", { hasText: "demo-admin" }).locator(".mode-badge").count()) === 0, "a live key has a test badge");
@@ -469,6 +669,7 @@ async function scenario(): Promise<void> {
   });
 
   await step("a key with answers of two classes (200, then 401s once revoked) shows stacked 2xx and 4xx that match the API", async () => {
+    await showState(page, "all");
     const row = page.locator("#keys-body tr", { hasText: name });
     const id = await row.getAttribute("data-key-id");
     await row.locator(".menu-button").click();
@@ -495,20 +696,99 @@ async function scenario(): Promise<void> {
     await screenshot(page, "usage-two-classes", false);
     await page.keyboard.press("Escape");
     await page.locator("#usage-dialog").waitFor({ state: "hidden" });
+    await showState(page, "active");
   });
 
   const limitedKey = await step("generate a key that may manage keys but holds only candidates:read besides", async () => {
     await page.click("#generate-open");
     await page.fill("#generate-name", "limited manager");
-    for (const id of ["#scope-api_keys-read", "#scope-api_keys-write", "#scope-candidates-read"]) await page.check(id);
+    // Write on api_keys grants its read scope too.
+    await chooseScope(page, "scope-api_keys-write");
+    await chooseScope(page, "scope-candidates-read");
     await page.click("#generate-submit");
     const shown = page.locator("#revealed-key");
     await shown.waitFor({ state: "visible" });
     const key = ((await shown.textContent()) ?? "").trim();
     check(KEY_PATTERN.test(key), "the dialog shows no key");
-    await page.click("#reveal-done");
-    await shown.waitFor({ state: "detached", timeout: 1_000 });
+    const granted = ((await page.textContent("#reveal-about")) ?? "").split(" \u00b7 ").at(-1)?.split(" ").sort() ?? [];
+    check(JSON.stringify(granted) === '["api_keys:read","api_keys:write","candidates:read"]', `Write did not grant Read too: ${granted.join(" ")}`);
+    await discardRevealed(page);
     return key;
+  });
+
+  const longNames = [
+    `acme_prod_candidate_sync_${"x".repeat(75)}`,
+    "\u00e9".repeat(100),
+    `<img src=x id=injected>${"<b>bold</b>".repeat(5)}`,
+  ];
+  await step("any name the API accepts (100 characters without spaces, 100 × é, HTML) keeps the layout, at both widths", async () => {
+    for (const long of longNames) await createByApi(stack, { name: long, scopes: ["candidates:read"], expires_at: new Date(Date.now() + 3 * 86400_000).toISOString() });
+    await page.reload();
+    for (const long of longNames) await page.locator(`#keys-body a.key-link[title="${long.replace(/"/g, '\\"')}"]`).waitFor();
+    check((await page.locator("#keys-body #injected, #keys-body b").count()) === 0, "a name was rendered as HTML");
+    const layout = await page.evaluate<{ overflow: number; wrap: number; tallest: number; line: number }>(`(() => {
+      const wrap = document.querySelector(".table-wrap");
+      const rows = [...document.querySelectorAll("#keys-body tr:not([hidden])")];
+      return {
+        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        wrap: wrap.scrollWidth - wrap.clientWidth,
+        tallest: Math.max(...rows.map((r) => r.getBoundingClientRect().height)),
+        line: parseFloat(getComputedStyle(document.body).lineHeight) || 23,
+      };
+    })()`);
+    check(layout.overflow <= 0 && layout.wrap <= 0, `at 1280 px the page overflows by ${layout.overflow} px, the table by ${layout.wrap} px`);
+    // Two lines of text, cell padding and a border: taller means a row wraps to a third line.
+    check(layout.tallest <= 2 * layout.line + 24, `a row is ${layout.tallest} px tall at 1280 px (line ${layout.line} px): more than two lines`);
+    const stamp = (await page.locator("#keys-body tr:not([hidden]) time").first().getAttribute("title")) ?? "";
+    check(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/.test(stamp), `a time's exact form does not say UTC: ${stamp}`);
+    const soon = page.locator("#keys-body tr", { hasText: "acme_prod_candidate_sync_" });
+    check((await soon.locator(".expires-soon").count()) === 1, "an expiry within 7 days is not marked");
+    await screenshotBoth(page, "long-names");
+    await soon.locator("a.key-link").click();
+    await page.locator("#key-detail").waitFor({ state: "visible" });
+    check((await page.textContent("#detail-title")) === longNames[0], "the detail view does not show the full name");
+    check(((await page.textContent("#detail-warning")) ?? "").includes("expires in 3 days"), "the detail view does not warn of the expiry");
+    await screenshotBoth(page, "long-name-detail", false);
+    await page.keyboard.press("Escape");
+    await page.locator("#key-detail").waitFor({ state: "hidden" });
+  });
+
+  await step("the usage chart labels the API's buckets in UTC, in browsers west and east of UTC", async () => {
+    const sandbox = (await apiGet<{ items: { id: string; name: string }[] }>(stack, "/api/v1/api-keys?limit=100")).items.find((k) => k.name === sandboxName);
+    check(sandbox !== undefined, "the test-mode key is not listed");
+    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: 60_000 });
+    try {
+      for (const timezoneId of ["America/Los_Angeles", "Asia/Tokyo"]) {
+        const zoned = await browser.newContext({ timezoneId, viewport: DESKTOP });
+        const p = await zoned.newPage();
+        p.setDefaultTimeout(15_000);
+        const offset = await p.evaluate<number>("new Date('2026-12-04T00:00:00Z').getTimezoneOffset()");
+        check(offset !== 0, `${timezoneId}: the browser runs in UTC`);
+        await p.goto(`${baseUrl}/settings/api-keys`);
+        await p.fill("#signin-key", stack.adminKey);
+        await p.click("#signin-submit");
+        const row = p.locator("#keys-body tr", { hasText: sandboxName });
+        await row.locator(".menu-button").click();
+        await row.getByRole("menuitem", { name: "Usage…" }).click();
+        for (const granularity of ["hour", "day"] as const) {
+          await p.click(`#usage-${granularity}`);
+          await p.locator(`#usage-${granularity}[aria-pressed="true"]`).waitFor();
+          await p.locator('#usage-chart[aria-busy="false"] #usage-total').waitFor();
+          const api = await apiGet<{ buckets: { start: string }[] }>(stack, `/api/v1/api-keys/${sandbox.id}/usage?granularity=${granularity}`);
+          const labels = await p.locator("#usage-chart table tbody th").allTextContents();
+          const expected = api.buckets.map((b) => utcBucketLabel(b.start, granularity));
+          // The range ends now: an hour may have turned between the two requests.
+          const same = labels.length === expected.length && (labels.join() === expected.join() || labels.slice(1).join() === expected.slice(0, -1).join());
+          check(same, `${timezoneId}, ${granularity}: labels ${labels.slice(0, 3).join(" | ")}… but the API's buckets are ${expected.slice(0, 3).join(" | ")}…`);
+          const ticks = await p.locator("#usage-svg text.usage-tick").allTextContents();
+          check(ticks.some((t) => t === labels[0] || t === expected[0]), `${timezoneId}: the axis does not start at the first bucket: ${ticks.join(" | ")}`);
+        }
+        await screenshot(p, `usage-${timezoneId.replace("/", "-")}`, false);
+        await zoned.close();
+      }
+    } finally {
+      await browser.close();
+    }
   });
 
   await step("readable at phone width (390 px), no sideways scrolling", async () => {
@@ -520,7 +800,7 @@ async function scenario(): Promise<void> {
 
   await step("reloading keeps the session (sessionStorage); signing out forgets the key", async () => {
     await page.reload();
-    await page.locator("#keys-body tr", { hasText: name }).waitFor();
+    await page.locator("#keys-body tr", { hasText: "limited manager" }).waitFor();
     await page.click("#sign-out");
     await page.locator("#signin-view").waitFor({ state: "visible" });
     check((await page.evaluate<number>("sessionStorage.length")) === 0, "sign-out left the key in sessionStorage");
@@ -600,7 +880,7 @@ async function scenario(): Promise<void> {
     await admin.waitFor();
     await admin.locator(".menu-button").click();
     const items = await admin.getByRole("menuitem").allTextContents();
-    check(JSON.stringify(items) === '["Usage…"]', `a test key is offered ${JSON.stringify(items)} on a live key`);
+    check(JSON.stringify(items) === '["Details","Usage…"]', `a test key is offered ${JSON.stringify(items)} on a live key`);
     await page.keyboard.press("Escape");
     await page.click("#generate-open");
     await page.locator("#generate-dialog").waitFor({ state: "visible" });
@@ -647,13 +927,13 @@ async function scenario(): Promise<void> {
     await page.click("#generate-open");
     await page.locator("#generate-dialog").waitFor({ state: "visible" });
     await page.fill("#generate-name", personal);
-    await page.check("#scope-candidates-read");
+    await chooseScope(page, "scope-candidates-read");
     await page.click("#generate-submit");
     const shown = page.locator("#revealed-key");
     await shown.waitFor({ state: "visible" });
     const key = ((await shown.textContent()) ?? "").trim();
     check(KEY_PATTERN.test(key), `the dialog shows no key: ${key}`);
-    await page.click("#reveal-done");
+    await discardRevealed(page);
     const row = page.locator("#keys-body tr", { hasText: personal });
     await row.waitFor();
     const createdBy = (await row.locator(".created-by").textContent()) ?? "";
@@ -689,12 +969,12 @@ process.once("SIGTERM", () => void cleanup().then(() => process.exit(143)));
 log("Browser test: settings page (Chromium + wrangler dev)");
 try {
   await scenario();
-  log(`\nPassed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in test-results/browser/`);
+  log(`\nPassed in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in test/browser/screenshots/`);
   process.exitCode = 0;
 } catch (err) {
   log(`\n${err instanceof Error ? err.message : String(err)}`);
   if (currentPage) await screenshot(currentPage, "failure").catch(() => {});
-  log(`Failed after ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots so far in test-results/browser/`);
+  log(`Failed after ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots so far in test/browser/screenshots/`);
   process.exitCode = 1;
 } finally {
   await cleanup();

@@ -25,7 +25,13 @@ describe("the settings page's client bundle", () => {
       expect(inputs).not.toContain(serverOnly);
     }
     expect(script.length).toBeGreaterThan(5_000);
-    expect(style).toContain(".scope-grid");
+    expect(style).toContain(".scope-rows");
+  });
+
+  it("keeps the page light: script and stylesheet together under 60 KiB", async () => {
+    const { script, style } = await bundleSettings();
+    const bytes = Buffer.byteLength(script) + Buffer.byteLength(style);
+    expect(bytes).toBeLessThan(60 * 1024);
   });
 
   it("is rebuilt to the same bytes from the same sources, and written only when it changed", async () => {

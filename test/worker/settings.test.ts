@@ -121,7 +121,8 @@ describe("GET /settings/api-keys", () => {
   it("embeds the scope catalog from src/auth/scopes.ts, so the form cannot drift", async () => {
     const { html } = await page();
     const { elements } = await parse(html);
-    const boxes = elements.filter((e) => e.tag === "input" && e.attrs.name === "scope").map((e) => e.attrs.value);
+    // Each resource's Read and Write radios and the broad scopes' checkboxes name the scope they stand for.
+    const boxes = elements.filter((e) => e.tag === "input" && e.attrs["data-scope"]).map((e) => e.attrs["data-scope"]);
     expect(boxes.sort()).toEqual(SCOPE_CATALOG.map((s) => s.scope).sort());
     for (const legacy of Object.keys(LEGACY_SCOPES)) expect(boxes).toContain(legacy);
     for (const { description } of SCOPE_CATALOG) {
@@ -157,7 +158,13 @@ describe("GET /settings/api-keys", () => {
     expect(modes.map((e) => e.attrs.value)).toEqual(["live", "test"]);
     expect(byId("mode-live")?.attrs.checked).toBeDefined();
     expect(byId("rate-limit")?.attrs).toMatchObject({ type: "number", min: "1", max: String(RATE_LIMIT_MAX) });
-    expect(byId("rate-period")?.attrs).toMatchObject({ type: "number", min: String(RATE_PERIOD_MIN_S), max: String(RATE_PERIOD_MAX_S) });
+    // The period is a named unit within the API's bounds, minute by default: no number that reads as a value.
+    expect(byId("rate-period")?.tag).toBe("select");
+    const periods = [...html.matchAll(/<option value="(\d+)"( selected)?>(second|minute|hour|day)<\/option>/g)];
+    expect(periods.map((m) => Number(m[1]))).toEqual([1, 60, 3600, 86400]);
+    for (const m of periods) expect(Number(m[1])).toBeGreaterThanOrEqual(RATE_PERIOD_MIN_S);
+    for (const m of periods) expect(Number(m[1])).toBeLessThanOrEqual(RATE_PERIOD_MAX_S);
+    expect(periods.find((m) => m[2])?.[3]).toBe("minute");
     expect(byId("monthly-quota")?.attrs).toMatchObject({ type: "number", min: "1", max: String(MONTHLY_QUOTA_MAX) });
     expect(byId("allowed-cidrs")?.tag).toBe("textarea");
     expect(html).toMatch(/id="limits-fixed"[^>]*>These are fixed for the key’s whole life/);

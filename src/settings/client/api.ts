@@ -1,5 +1,5 @@
 import type { z } from "@hono/zod-openapi";
-import type { CreateKeyBody, RenameKeyBody, RotateKeyBody, UsageSchema } from "../../api/schemas.ts";
+import type { CreateKeyBody, EventSchema, RenameKeyBody, RotateKeyBody, UsageSchema } from "../../api/schemas.ts";
 import type { KeyObject } from "../../management/object.ts";
 
 /**
@@ -14,6 +14,7 @@ type RenameKeyRequest = z.input<typeof RenameKeyBody>;
 type RotateKeyRequest = z.input<typeof RotateKeyBody>;
 export type Usage = z.output<typeof UsageSchema>;
 export type Granularity = Usage["granularity"];
+export type KeyEvent = z.output<typeof EventSchema>;
 
 /** Create and rotate answer with the key object plus the plaintext, shown once. */
 export type NewKey = KeyObject & { key: string };
@@ -90,6 +91,8 @@ export function apiClient(currentKey: () => string | null) {
     rename: (id: string, body: RenameKeyRequest) => call<KeyObject>(currentKey(), "PATCH", one(id), body),
     rotate: (id: string, body: RotateKeyRequest) => call<NewKey>(currentKey(), "POST", `${one(id)}/rotate`, body),
     revoke: (id: string) => call<KeyObject>(currentKey(), "DELETE", one(id)),
+    /** The key's audit trail, oldest first. */
+    events: (id: string) => call<{ items: KeyEvent[] }>(currentKey(), "GET", `${one(id)}/events`),
     /** The default range: 24 hourly or 30 daily buckets up to now. */
     usage: (id: string, granularity: Granularity) => call<Usage>(currentKey(), "GET", `${one(id)}/usage?granularity=${granularity}`),
   };

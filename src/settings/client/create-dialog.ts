@@ -1,7 +1,9 @@
-import type { Api, CreateKeyRequest } from "./api.ts";
-import { CREATE_FIELDS, wireExpiry } from "./create-fields.ts";
+import { ApiError, type Api, type CreateKeyRequest } from "./api.ts";
+import { apiProblems } from "./api-problems.ts";
+import { allowlistLine, CREATE_FIELDS, wireExpiry } from "./create-fields.ts";
 import { busy, openDialog } from "./dialogs.ts";
 import { byId, quoted } from "./dom.ts";
+import { clearErrorAt, clearFieldErrors, showFieldErrors, type FieldProblem } from "./field-errors.ts";
 import type { KeyTable } from "./key-table.ts";
 import { announce, fieldError } from "./messages.ts";
 import { reveal } from "./reveal.ts";
@@ -14,12 +16,16 @@ export function wireCreateDialog(api: Api, table: KeyTable, session: Session): v
   const dialog = byId("generate-dialog", HTMLDialogElement);
   const opener = byId("generate-open", HTMLButtonElement);
   wireExpiry();
+  form.addEventListener("input", (e) => clearErrorAt(form, e.target));
+  form.addEventListener("change", (e) => clearErrorAt(form, e.target));
 
   opener.addEventListener("click", () => {
     const self = signedIn()?.self;
     if (!self) return;
     form.reset();
+    for (const details of form.querySelectorAll("details")) details.open = false;
     for (const field of CREATE_FIELDS) field.prepare(self);
+    clearFieldErrors(form);
     fieldError("generate-error", "");
     openDialog(dialog, opener);
   });
@@ -27,9 +33,10 @@ export function wireCreateDialog(api: Api, table: KeyTable, session: Session): v
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const parts = CREATE_FIELDS.map((field) => field.read());
-    const problem = parts.find((p) => "error" in p);
-    if (problem && "error" in problem) return fieldError("generate-error", problem.error);
+    const problems = parts.flatMap((p): FieldProblem[] => ("problem" in p ? [p.problem] : []));
     fieldError("generate-error", "");
+    if (problems.length > 0) return showFieldErrors(form, problems);
+    clearFieldErrors(form);
     // Every field contributed its part; the API validates the whole body again.
     const body = Object.assign({}, ...parts.map((p) => ("body" in p ? p.body : {}))) as CreateKeyRequest;
     busy(form, true);
@@ -41,7 +48,10 @@ export function wireCreateDialog(api: Api, table: KeyTable, session: Session): v
       reveal(secret, created, table.rowButton(created.id));
       announce(`Key ${quoted(created.name)} generated.`);
     } catch (err) {
-      session.failed(err, (m) => fieldError("generate-error", `Could not generate the key: ${m}`));
+      const placed = err instanceof ApiError && err.status === 400 ? apiProblems(err.message, allowlistLine) : null;
+      busy(form, false);
+      if (placed) showFieldErrors(form, placed);
+      else session.failed(err, (m) => fieldError("generate-error", `Could not generate the key: ${m}`));
     } finally {
       busy(form, false);
     }

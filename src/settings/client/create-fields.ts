@@ -1,16 +1,18 @@
-import { SCOPE_CATALOG, scopesBeyond } from "../../auth/scopes.ts";
+import { scopesBeyond } from "../../auth/scopes.ts";
 import type { KeyObject } from "../../management/object.ts";
-import { scopeInputId } from "../shared/markup.ts";
 import type { CreateKeyRequest } from "./api.ts";
-import { byId, el } from "./dom.ts";
+import { byId } from "./dom.ts";
+import type { FieldProblem } from "./field-errors.ts";
+import { readerZone } from "./times.ts";
 
 /**
  * The "Generate new key" dialog's fields, as data: each prepares itself when
  * the dialog opens and contributes its part of the POST /api/v1/api-keys body
- * (or says what to fix). A new field is its markup in src/settings/page.ts
- * plus one entry here. Bounds are the API's to check: its 400 names the field.
+ * or says what to fix, naming the field (its id in src/settings/page.ts,
+ * where its error line is). Bounds are the API's to check: its 400 is mapped
+ * back to the fields by api-problems.ts.
  */
-export type FieldResult = { body: Partial<CreateKeyRequest> } | { error: string };
+export type FieldResult = { body: Partial<CreateKeyRequest> } | { problem: FieldProblem };
 
 export interface CreateField {
   /** Called each time the dialog opens (after the form's reset), for the signed-in key. */
@@ -19,39 +21,41 @@ export interface CreateField {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+const problem = (field: string, message: string): FieldResult => ({ problem: { field, message } });
 
 const nameField: CreateField = {
   prepare() {},
   read() {
     const name = byId("generate-name", HTMLInputElement).value.trim();
-    return name ? { body: { name } } : { error: "Give the key a name" };
+    return name ? { body: { name } } : problem("generate-name", "Give the key a name");
   },
 };
 
-/** The scope checkboxes, found from the shared catalog (src/auth/scopes.ts) rather than from the page. */
-const scopeBox = (scope: string) => byId(scopeInputId(scope), HTMLInputElement);
+/** Every scope choice (resource radios and broad checkboxes), each saying which scopes it grants (data-grants). */
+const scopeInputs = () => [...document.querySelectorAll<HTMLInputElement>("#scope-picker input[data-grants]")];
+const grantsOf = (input: HTMLInputElement): string[] => (input.dataset.grants ?? "").split(" ").filter(Boolean);
 
 /**
- * Scopes the signed-in key could not hand out are disabled and say so: the
- * same rule (scopesBeyond) the API applies with a 403.
+ * Choices the signed-in key could not hand out are disabled and say so: the
+ * same rule (scopesBeyond) the API applies with a 403. A resource's Write
+ * grants its Read too, so it needs both.
  */
 const scopesField: CreateField = {
   prepare(self) {
-    for (const { scope } of SCOPE_CATALOG) {
-      const box = scopeBox(scope);
-      const ok = scopesBeyond(self.scopes, [scope]).length === 0;
+    for (const box of scopeInputs()) {
+      const ok = scopesBeyond(self.scopes, grantsOf(box)).length === 0;
       box.disabled = !ok;
       if (!ok) box.checked = false;
-      // Said in the scope's description, which the checkbox points to with aria-describedby.
+      const label = document.querySelector(`label[for="${CSS.escape(box.id)}"]`);
+      label?.classList.toggle("not-held", !ok);
       const desc = document.getElementById(`${box.id}-desc`);
-      const note = desc?.querySelector(".not-held");
-      if (!ok && desc && !note) desc.prepend(el("span", { className: "not-held", text: "Your key does not hold this scope. " }));
-      if (ok && note) note.remove();
+      if (desc) desc.dataset.notHeld = String(!ok);
+      if (label) label.setAttribute("title", ok ? (desc?.textContent ?? "") : "Your key does not hold this scope");
     }
   },
   read() {
-    const scopes = SCOPE_CATALOG.map((s) => s.scope).filter((scope) => scopeBox(scope).checked);
-    return scopes.length > 0 ? { body: { scopes } } : { error: "Choose at least one scope" };
+    const scopes = [...new Set(scopeInputs().filter((b) => b.checked).flatMap(grantsOf))];
+    return scopes.length > 0 ? { body: { scopes } } : problem("scope-picker", "Choose Read or Write for at least one resource");
   },
 };
 
@@ -62,32 +66,37 @@ function localDate(d: Date): string {
 
 const chosenExpiry = () => document.querySelector<HTMLInputElement>("#generate-form input[name=expiry]:checked")?.value ?? "never";
 
-/** Never, in N days, or the end of a chosen day in the reader's time zone. */
+/** Never, in N days, or the end of a chosen day in the reader's time zone (named next to the picker). */
 const expiryField: CreateField = {
   prepare() {
     const on = byId("expiry-on", HTMLInputElement);
     on.disabled = true;
+    on.hidden = true;
+    byId("expiry-on-hint").hidden = true;
     on.min = localDate(new Date(Date.now() + DAY_MS));
+    byId("reader-zone").textContent = `your time zone (${readerZone()})`;
   },
   read() {
     const choice = chosenExpiry();
     if (choice === "never") return { body: {} };
     if (choice !== "date") return { body: { expires_at: new Date(Date.now() + Number(choice) * DAY_MS).toISOString() } };
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(byId("expiry-on", HTMLInputElement).value);
-    if (!m) return { error: "Pick the date the key should stop working" };
+    if (!m) return problem("expiry-group", "Pick the date the key should stop working");
     const end = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 23, 59, 59, 999);
-    if (end.getTime() <= Date.now()) return { error: "Pick a date in the future" };
+    if (end.getTime() <= Date.now()) return problem("expiry-group", "Pick a date in the future");
     return { body: { expires_at: end.toISOString() } };
   },
 };
 
-/** The date input is usable only with "On a date" chosen. */
+/** The date input is shown and usable only with "On a date" chosen. */
 export function wireExpiry(): void {
   const on = byId("expiry-on", HTMLInputElement);
   for (const radio of document.querySelectorAll<HTMLInputElement>("#generate-form input[name=expiry]")) {
     radio.addEventListener("change", () => {
       const onDate = chosenExpiry() === "date";
       on.disabled = !onDate;
+      on.hidden = !onDate;
+      byId("expiry-on-hint").hidden = !onDate;
       if (onDate) on.focus();
     });
   }
@@ -107,27 +116,28 @@ const modeField: CreateField = {
   },
   read() {
     const mode = document.querySelector<HTMLInputElement>("#generate-form input[name=mode]:checked")?.value;
-    return mode === "live" || mode === "test" ? { body: { mode } } : { error: "Choose live or test" };
+    return mode === "live" || mode === "test" ? { body: { mode } } : problem("mode-group", "Choose live or test");
   },
 };
 
 /** A whole number typed in `id`, null when empty; the API checks the bounds and names the field. */
 function wholeNumber(id: string): number | null | "bad" {
-  const text = byId(id, HTMLInputElement).value.trim();
+  const input = byId(id, HTMLInputElement);
+  // A number input holding something that is not a number reports an empty value but bad input.
+  if (input.validity.badInput) return "bad";
+  const text = input.value.trim();
   if (!text) return null;
   return /^\d+$/.test(text) ? Number(text) : "bad";
 }
 
-/** Both empty: no limit of its own (the organization default applies); one without the other is a mistake. */
+/** Empty: no limit of its own (the organization default applies); the period is a named unit. */
 const rateLimitField: CreateField = {
   prepare() {},
   read() {
     const limit = wholeNumber("rate-limit");
-    const period = wholeNumber("rate-period");
-    if (limit === null && period === null) return { body: {} };
-    if (limit === "bad" || period === "bad") return { error: "The rate limit takes whole numbers: requests, and a period in seconds" };
-    if (limit === null) return { error: "Give the rate limit's number of requests, or leave both rate limit fields empty" };
-    if (period === null) return { error: "Give the rate limit's period in seconds, or leave both rate limit fields empty" };
+    if (limit === null) return { body: {} };
+    if (limit === "bad") return problem("rate-limit", "Rate limit: give a whole number of requests");
+    const period = Number(byId("rate-period", HTMLSelectElement).value);
     return { body: { rate_limit: { limit, period_s: period } } };
   },
 };
@@ -137,22 +147,34 @@ const quotaField: CreateField = {
   read() {
     const quota = wholeNumber("monthly-quota");
     if (quota === null) return { body: {} };
-    if (quota === "bad") return { error: "The monthly quota takes a whole number of requests" };
+    if (quota === "bad") return problem("monthly-quota", "Monthly quota: give a whole number of requests");
     return { body: { monthly_quota: quota } };
   },
 };
 
+/** The textarea line (1-based) of each block sent, by its index in the body. */
+let allowlistLines: number[] = [];
+
+/** For api-problems.ts: `allowed_cidrs.1` is the second block sent, on the textarea's line … */
+export const allowlistLine = (index: number): number => allowlistLines[index] ?? index + 1;
+
 /** One block per line; blank lines ignored; none at all: the field is omitted (any address). */
 const allowlistField: CreateField = {
-  prepare() {},
+  prepare() {
+    allowlistLines = [];
+  },
   read() {
-    const blocks = byId("allowed-cidrs", HTMLTextAreaElement)
-      .value.split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line !== "");
+    const lines = byId("allowed-cidrs", HTMLTextAreaElement).value.split("\n");
+    const blocks: string[] = [];
+    allowlistLines = [];
+    lines.forEach((line, i) => {
+      if (line.trim() === "") return;
+      blocks.push(line.trim());
+      allowlistLines.push(i + 1);
+    });
     return blocks.length > 0 ? { body: { allowed_cidrs: blocks } } : { body: {} };
   },
 };
 
-/** In the order their problems are reported: the first field with one wins. */
+/** In the dialog's order: the first field with a problem gets the focus. */
 export const CREATE_FIELDS: readonly CreateField[] = [nameField, scopesField, expiryField, modeField, rateLimitField, quotaField, allowlistField];

@@ -35,14 +35,6 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props,
   return node;
 }
 
-/** A time as a <time> element in the reader's locale (the ISO value in its title), or `never` when absent. */
-export function when(iso: string | null, never: string): Node {
-  if (!iso) return document.createTextNode(never);
-  const date = new Date(iso);
-  const text = Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-  return el("time", { datetime: iso, title: iso, text });
-}
-
 export const quoted = (name: string): string => `\u201c${name}\u201d`;
 
 /** Ends a message with a full stop unless it already ends a sentence. */

@@ -9,6 +9,7 @@ import { reveal } from "./reveal.ts";
 import type { RowAction } from "./row-menu.ts";
 import type { Session } from "./session.ts";
 import { isOwnKey, setSignedIn, signedIn } from "./state.ts";
+import { exactUtc, relative } from "./times.ts";
 
 /**
  * What a key row's "…" menu offers (rename, rotate, revoke) and the dialog
@@ -85,14 +86,19 @@ export function createKeyActions(api: Api, table: KeyTable, session: Session) {
     });
   });
 
+  /** The predecessor a rotation left working (grace period), if the page knows it: the Revoke dialog offers to end both. */
+  let inGrace: KeyObject | null = null;
+
   const openRevoke = keyDialog("revoke", async (k, form) => {
-    const own = isOwnKey(k.id);
+    const both = inGrace !== null && byId("revoke-both", HTMLInputElement).checked ? inGrace : null;
+    const own = isOwnKey(k.id) || (both !== null && isOwnKey(both.id));
     await attempt(form, "revoke", "revoke-error", async () => {
       const revoked = await api.revoke(k.id);
       table.upsert(revoked, false);
+      if (both) table.upsert(await api.revoke(both.id), false);
       byId("revoke-dialog", HTMLDialogElement).close();
       if (own) session.signOut("You revoked the key you were signed in with. Sign in with another key.");
-      else announce(`Key ${quoted(revoked.name)} revoked.`);
+      else announce(both ? `Keys ${quoted(revoked.name)} (${revoked.display} and ${both.display}) revoked.` : `Key ${quoted(revoked.name)} revoked.`);
     });
   });
 
@@ -113,22 +119,53 @@ export function createKeyActions(api: Api, table: KeyTable, session: Session) {
     openRotate(k);
   }
 
-  function revoke(k: KeyObject): void {
+  /** A key still working only for a rotation's grace period: its revoked_at is in the future. */
+  const graceEnds = (k: KeyObject): string | null =>
+    k.state === "active" && k.revoked_at && Date.parse(k.revoked_at) > Date.now() ? k.revoked_at : null;
+
+  async function predecessorInGrace(k: KeyObject): Promise<KeyObject | null> {
+    if (!k.rotated_from) return null;
+    let before = table.get(k.rotated_from);
+    if (!before) {
+      try {
+        before = await api.get(k.rotated_from);
+      } catch {
+        return null;
+      }
+    }
+    return graceEnds(before) ? before : null;
+  }
+
+  async function revoke(k: KeyObject): Promise<void> {
+    const own = graceEnds(k);
+    inGrace = await predecessorInGrace(k);
     byId("revoke-title").textContent = `Revoke ${quoted(k.name)}?`;
-    byId("revoke-text").textContent =
-      `${quoted(k.name)} (${k.display}) stops working at once: every request made with it is refused. This cannot be undone.`;
+    byId("revoke-text").textContent = own
+      ? `${quoted(k.name)} (${k.display}) was rotated and works until ${exactUtc(own)} (${relative(own)}). Revoking it stops it now instead: every request made with it is refused. This cannot be undone.`
+      : `${quoted(k.name)} (${k.display}) stops working at once: every request made with it is refused. This cannot be undone.`;
+    const note = byId("revoke-predecessor");
+    note.hidden = inGrace === null;
+    byId("revoke-both", HTMLInputElement).checked = false;
+    if (inGrace) {
+      const until = inGrace.revoked_at ?? "";
+      byId("revoke-predecessor-text").textContent =
+        `This key replaced ${quoted(inGrace.name)} (${inGrace.display}), which still works until ${exactUtc(until)} (${relative(until)}): ` +
+        "revoking only this key leaves the old one working until then.";
+      byId("revoke-both-label").textContent = `Also revoke the old key ${inGrace.display} now`;
+    }
     byId("revoke-self").hidden = !isOwnKey(k.id);
     openRevoke(k);
   }
 
-  /** Rename always (for a key the signed-in key may change); rotate and revoke while the key is active (rotate not during a running grace period). */
+  /** Rename unless revoked (for a key the signed-in key may change); rotate and revoke while the key is active (rotate not during a running grace period). */
   function actionsFor(k: KeyObject): RowAction[] {
     // A test key may change test keys only (the API answers 403 otherwise): offer nothing it would refuse.
     if (signedIn()?.self.mode === "test" && k.mode !== "test") return [];
     const live = k.state === "active";
-    const actions: RowAction[] = [{ label: "Rename\u2026", run: () => rename(table.get(k.id) ?? k) }];
+    // A revoked key is history: nothing to rename.
+    const actions: RowAction[] = k.state === "revoked" ? [] : [{ label: "Rename\u2026", run: () => rename(table.get(k.id) ?? k) }];
     if (live && !k.revoked_at) actions.push({ label: "Rotate\u2026", run: () => rotate(table.get(k.id) ?? k) });
-    if (live) actions.push({ label: "Revoke\u2026", run: () => revoke(table.get(k.id) ?? k), danger: true });
+    if (live) actions.push({ label: "Revoke\u2026", run: () => void revoke(table.get(k.id) ?? k), danger: true });
     return actions;
   }
 

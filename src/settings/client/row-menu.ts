@@ -1,7 +1,7 @@
 import { el } from "./dom.ts";
 
 /**
- * A key row's "…" menu (WAI-ARIA menu button): Enter or click opens it,
+ * A key row's "⋮" menu (WAI-ARIA menu button): Enter or click opens it,
  * arrows/Home/End move, Escape closes it back onto its button, Tab or a click
  * elsewhere closes it. One menu is open at a time.
  */
@@ -49,7 +49,8 @@ export function rowMenu(id: string, name: string, actions: readonly RowAction[])
     "aria-expanded": "false",
     "aria-controls": menuId,
     "aria-label": `Actions for ${name}`,
-    text: "\u2026",
+    // A vertical ellipsis (kebab), light: the row's content matters more than its menu.
+    text: "\u22ee",
   });
   const menu = el("div", { className: "menu", id: menuId, role: "menu", "aria-label": `Actions for ${name}`, hidden: true });
   for (const action of actions) {

@@ -39,12 +39,17 @@ export function totals(usage: Usage): Record<StatusClass | "all", number> {
   return sums;
 }
 
-/** A bucket's start as the reader sees it: the hour, or the day. */
-function bucketLabel(start: string, usage: Usage): string {
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const;
+
+/**
+ * A bucket's start in UTC, as the API counts it ("Dec 4, 14:00 UTC" or
+ * "Dec 4"): never converted into the reader's zone, where a west-of-UTC
+ * reader would see a day's requests under the day before.
+ */
+export function bucketLabel(start: string, granularity: Usage["granularity"]): string {
   const d = new Date(start);
-  return usage.granularity === "hour"
-    ? d.toLocaleString(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" })
-    : d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+  const day = `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`;
+  return granularity === "hour" ? `${day}, ${String(d.getUTCHours()).padStart(2, "0")}:00 UTC` : day;
 }
 
 const n = (x: number): string => x.toLocaleString("en-US");
@@ -69,7 +74,7 @@ function drawBars(usage: Usage): void {
   chart.append(svg("line", { x1: 0, x2: WIDTH, y1: HEIGHT + 0.5, y2: HEIGHT + 0.5, class: "usage-axis" }));
   usage.buckets.forEach((b, i) => {
     const group = svg("g", {});
-    group.append(svg("title", {}, `${bucketLabel(b.start, usage)}: ${STATUS_CLASSES.map((c) => `${n(b[c])} ${c}`).join(", ")}`));
+    group.append(svg("title", {}, `${bucketLabel(b.start, usage.granularity)}: ${STATUS_CLASSES.map((c) => `${n(b[c])} ${c}`).join(", ")}`));
     // A full-height transparent rect, so a hover anywhere in the slot shows the bucket's numbers.
     group.append(svg("rect", { x: i * slot, y: 0, width: slot, height: HEIGHT, class: "usage-hit" }));
     let y = HEIGHT;
@@ -88,9 +93,10 @@ function drawBars(usage: Usage): void {
     if (!b) continue;
     const anchor = i === 0 ? "start" : i === count - 1 ? "end" : "middle";
     const x = i === 0 ? 0 : i === count - 1 ? WIDTH : (i + 0.5) * slot;
-    chart.append(svg("text", { x, y: HEIGHT + AXIS - 4, "text-anchor": anchor, class: "usage-tick" }, bucketLabel(b.start, usage)));
+    chart.append(svg("text", { x, y: HEIGHT + AXIS - 4, "text-anchor": anchor, class: "usage-tick" }, bucketLabel(b.start, usage.granularity)));
   }
   chart.append(svg("text", { x: 4, y: 2, "dominant-baseline": "hanging", class: "usage-tick" }, `max ${n(max)}`));
+  if (usage.granularity === "day") chart.append(svg("text", { x: WIDTH - 4, y: 2, "dominant-baseline": "hanging", "text-anchor": "end", class: "usage-tick" }, "days in UTC"));
 }
 
 function legend(usage: Usage): HTMLElement {
@@ -104,9 +110,9 @@ function legend(usage: Usage): HTMLElement {
 
 /** The numbers themselves, for screen readers (and anyone who copies them). */
 function numbers(usage: Usage): HTMLElement {
-  const head = el("tr", {}, [el("th", { scope: "col", text: usage.granularity === "hour" ? "Hour starting" : "Day" }), ...STATUS_CLASSES.map((c) => el("th", { scope: "col", text: c }))]);
+  const head = el("tr", {}, [el("th", { scope: "col", text: usage.granularity === "hour" ? "Hour starting (UTC)" : "Day (UTC)" }), ...STATUS_CLASSES.map((c) => el("th", { scope: "col", text: c }))]);
   const rows = usage.buckets.map((b) =>
-    el("tr", {}, [el("th", { scope: "row", text: bucketLabel(b.start, usage) }), ...STATUS_CLASSES.map((c) => el("td", { text: String(b[c]) }))]),
+    el("tr", {}, [el("th", { scope: "row", text: bucketLabel(b.start, usage.granularity) }), ...STATUS_CLASSES.map((c) => el("td", { text: String(b[c]) }))]),
   );
   return el("table", { className: "visually-hidden" }, [el("caption", { text: "Requests per period and status class" }), el("thead", {}, [head]), el("tbody", {}, rows)]);
 }
