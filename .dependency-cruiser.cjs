@@ -23,7 +23,11 @@ const upward = LAYERS.slice(0, -1).map(([name, path], i) => ({
   comment: `${name} must not import a layer above it`,
   severity: "error",
   from: { path },
-  to: { path: LAYERS.slice(i + 1).map(([, p]) => `(${p})`).join("|") },
+  to: {
+    path: LAYERS.slice(i + 1)
+      .map(([, p]) => `(${p})`)
+      .join("|"),
+  },
 }));
 
 module.exports = {

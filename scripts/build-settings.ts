@@ -84,7 +84,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
     const written = await buildSettings();
     const kib = (Buffer.byteLength(await readFile(GENERATED_MODULE, "utf8")) / 1024).toFixed(1);
-    console.log(`settings page: ${written ? "built" : "up to date"} ${relative(PROJECT_DIR, GENERATED_MODULE)} (${kib} KiB, ${Date.now() - t0} ms)`);
+    console.log(
+      `settings page: ${written ? "built" : "up to date"} ${relative(PROJECT_DIR, GENERATED_MODULE)} (${kib} KiB, ${Date.now() - t0} ms)`,
+    );
   } catch (err) {
     console.error(`build-settings: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

@@ -28,13 +28,18 @@ const MIGRATIONS_DIR = join(PROJECT_DIR, "migrations");
 const MARKER = join(DEFAULT_PERSIST_TO, "applied-migrations.txt");
 
 async function migrationList(): Promise<string> {
-  return `${(await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith(".sql")).sort().join("\n")}\n`;
+  return `${(await readdir(MIGRATIONS_DIR))
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .join("\n")}\n`;
 }
 
 async function prepareLocalDev(): Promise<void> {
   const devVars = await ensureDevVars();
   if (devVars.action !== "unchanged") {
-    console.log(`${devVars.action === "created" ? "Created .dev.vars with" : "Added to .dev.vars"} a random ${devVars.added.join(" and ")}.`);
+    console.log(
+      `${devVars.action === "created" ? "Created .dev.vars with" : "Added to .dev.vars"} a random ${devVars.added.join(" and ")}.`,
+    );
   }
   for (const [name, schema] of [
     ["KEY_HASH_SECRET", ConfigSchema.shape.KEY_HASH_SECRET],
@@ -42,7 +47,9 @@ async function prepareLocalDev(): Promise<void> {
   ] as const) {
     const check = schema.safeParse(devVars.vars[name]);
     if (!check.success) {
-      console.warn(`${name} in .dev.vars ${check.error.issues[0]?.message ?? "is invalid"}. Delete its line and restart wrangler dev to get a random one.`);
+      console.warn(
+        `${name} in .dev.vars ${check.error.issues[0]?.message ?? "is invalid"}. Delete its line and restart wrangler dev to get a random one.`,
+      );
     }
   }
 

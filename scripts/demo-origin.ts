@@ -56,9 +56,7 @@ const RECORDS: Readonly<Record<string, readonly DemoRecord[]>> = {
     { id: "agent_001", name: "Screening assistant", voice: "alloy", tone: "friendly", language: "en" },
     { id: "agent_002", name: "Scheduling assistant", voice: "verse", tone: "concise", language: "en" },
   ],
-  webhooks: [
-    { id: "wh_001", url: "https://hooks.example.com/ats", events: ["application.created", "offer.accepted"], active: true },
-  ],
+  webhooks: [{ id: "wh_001", url: "https://hooks.example.com/ats", events: ["application.created", "offer.accepted"], active: true }],
   offers: [
     { id: "offer_001", application_id: "app_002", salary: 98000, currency: "EUR", status: "sent" },
     { id: "offer_002", application_id: "app_001", salary: 105000, currency: "EUR", status: "draft" },
@@ -153,8 +151,7 @@ async function readJson(req: IncomingMessage): Promise<{ ok: true; value: Json |
   }
 }
 
-const isObject = (v: Json | undefined): v is { [key: string]: Json } =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: Json | undefined): v is { [key: string]: Json } => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function newId(resource: string): string {
   return `${ID_PREFIX[resource] ?? "obj"}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -168,7 +165,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const path = url.pathname.length > 1 ? url.pathname.replace(/\/$/, "") : url.pathname;
   const parts = path.split("/").slice(1); // ["api", "v1", resource, id?]
   const notFound = () => send(res, 404, undefined, caller, { code: "not_found", message: `No such resource: ${url.pathname}` });
-  const notAllowed = () => send(res, 405, undefined, caller, { code: "method_not_allowed", message: `Method ${method} is not allowed here` });
+  const notAllowed = () =>
+    send(res, 405, undefined, caller, { code: "method_not_allowed", message: `Method ${method} is not allowed here` });
 
   if (url.pathname === "/" || url.pathname === "/healthz") {
     if (method !== "GET" && method !== "HEAD") return notAllowed();
@@ -183,7 +181,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (method !== "POST") return notAllowed();
     const body = await readJson(req);
     if (!body.ok) return send(res, 400, undefined, caller, { code: "invalid_request", message: body.message });
-    const items = Array.isArray(body.value) ? body.value : isObject(body.value) && Array.isArray(body.value.items) ? body.value.items : null;
+    const items = Array.isArray(body.value)
+      ? body.value
+      : isObject(body.value) && Array.isArray(body.value.items)
+        ? body.value.items
+        : null;
     if (items === null) {
       return send(res, 400, undefined, caller, { code: "invalid_request", message: 'Expected a JSON array or {"items": [...]}' });
     }

@@ -3,13 +3,7 @@ import { parseConfig } from "../src/config.ts";
 import { actorText } from "../src/storage/actors.ts";
 import { createKey, revokeKey, rotateKey, type CreatedKey, type KeyStore } from "../src/management/lifecycle.ts";
 import { toKeyObject, type KeyObject } from "../src/management/object.ts";
-import {
-  activeKeysNotOnVersion,
-  activeKeysPerSecretVersion,
-  findKeyById,
-  listKeysInOrg,
-  type KeyRow,
-} from "../src/storage/records.ts";
+import { activeKeysNotOnVersion, activeKeysPerSecretVersion, findKeyById, listKeysInOrg, type KeyRow } from "../src/storage/records.ts";
 import { commandUsage, helpHint, parseInvocation, UsageError, type Command, type Invocation } from "./lib/cli-args.ts";
 import { LocalStateError, openLocalBindings, readDevVars, resolveDevVars, resolvePersistTo } from "./lib/local-state.ts";
 import { keyStore, localKeyStore } from "./lib/key-store.ts";
@@ -69,14 +63,20 @@ async function openStore(inv: Invocation): Promise<Opened> {
     );
     const usage =
       config.ANALYTICS_ACCOUNT_ID && config.ANALYTICS_API_TOKEN
-        ? new AnalyticsSqlSource({ url: sqlApiUrl(config.ANALYTICS_ACCOUNT_ID), token: config.ANALYTICS_API_TOKEN, dataset: config.USAGE_DATASET })
+        ? new AnalyticsSqlSource({
+            url: sqlApiUrl(config.ANALYTICS_ACCOUNT_ID),
+            token: config.ANALYTICS_API_TOKEN,
+            dataset: config.USAGE_DATASET,
+          })
         : new D1UsageStore(store.db, 0);
     return { store, usage, close: async () => {} };
   }
   const devVarsPath = resolveDevVars(inv.devVars);
   const devVars = await readDevVars(devVarsPath);
   if (!devVars?.KEY_HASH_SECRET) {
-    throw new Failure(`${devVarsPath} has no KEY_HASH_SECRET: run \`npm start\` or \`npx wrangler dev\` once (either creates it with random secrets)`);
+    throw new Failure(
+      `${devVarsPath} has no KEY_HASH_SECRET: run \`npm start\` or \`npx wrangler dev\` once (either creates it with random secrets)`,
+    );
   }
   const bindings = await openLocalBindings({ persistTo: resolvePersistTo(inv.persistTo), devVarsPath });
   try {
@@ -227,15 +227,32 @@ function limitsText(k: KeyObject): string {
 function listText(org: string, items: KeyObject[]): string {
   if (items.length === 0) return `No keys in organization ${org}.\n`;
   const header = ["ID", "NAME", "KEY", "STATE", "SCOPES", "CREATED", "LAST USED", "EXPIRES"];
-  const rows = items.map((k) => [k.id, k.name, k.display, k.state, k.scopes.join(","), k.created_at, k.last_used_at ?? "never", k.expires_at ?? "never"]);
+  const rows = items.map((k) => [
+    k.id,
+    k.name,
+    k.display,
+    k.state,
+    k.scopes.join(","),
+    k.created_at,
+    k.last_used_at ?? "never",
+    k.expires_at ?? "never",
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return `${[header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n")}\n`;
+  return `${[header, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
 
 /** What to run when the database has no tables yet: the migrations, on the state this command used. */
 function nextStep(message: string, inv: Invocation): string {
   if (!/no such table/i.test(message)) return "";
-  if (inv.remote) return "The remote D1 database has no tables yet: run `npx wrangler d1 migrations apply DB --remote --env production` first.\n";
+  if (inv.remote)
+    return "The remote D1 database has no tables yet: run `npx wrangler d1 migrations apply DB --remote --env production` first.\n";
   const persist = inv.persistTo === undefined ? "" : ` --persist-to ${inv.persistTo}`;
   return `The local D1 database has no tables yet: run \`npx wrangler d1 migrations apply DB --local${persist}\` first (\`npm start\` and \`npx wrangler dev\` apply them too).\n`;
 }

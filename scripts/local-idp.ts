@@ -27,7 +27,14 @@ export interface DemoPerson {
 
 export const DEMO_PEOPLE: readonly DemoPerson[] = [
   { sub: "demo-admin", email: "admin@demo.test", password: "demo-admin-password", name: "Ada Admin", org_id: "demo", roles: ["admin"] },
-  { sub: "demo-viewer", email: "viewer@demo.test", password: "demo-viewer-password", name: "Victor Viewer", org_id: "demo", roles: ["viewer"] },
+  {
+    sub: "demo-viewer",
+    email: "viewer@demo.test",
+    password: "demo-viewer-password",
+    name: "Victor Viewer",
+    org_id: "demo",
+    roles: ["viewer"],
+  },
 ];
 
 /** The local client the gateway signs in as; the secret is for loopback use only. */
@@ -205,7 +212,13 @@ export async function startLocalIdp(options: LocalIdpOptions): Promise<LocalIdp>
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, resource) => {
           if (resource !== LOCAL_AUDIENCE) throw new Error("unknown resource");
-          return { scope: "api_keys", audience: LOCAL_AUDIENCE, accessTokenFormat: "jwt", accessTokenTTL: ttl, jwt: { sign: { alg: "RS256" } } };
+          return {
+            scope: "api_keys",
+            audience: LOCAL_AUDIENCE,
+            accessTokenFormat: "jwt",
+            accessTokenTTL: ttl,
+            jwt: { sign: { alg: "RS256" } },
+          };
         },
       },
     },
@@ -241,10 +254,15 @@ export async function startLocalIdp(options: LocalIdpOptions): Promise<LocalIdp>
     const grant =
       (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
       new provider.Grant({ accountId, clientId: String(details.params.client_id) });
-    const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+    const missing = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(" "));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(" "));
+    for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+      grant.addResourceScope(resource, scopes.join(" "));
     const grantId = await grant.save();
     await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
   }

@@ -100,7 +100,12 @@ function parseArgs(argv: readonly string[]): Options | "help" {
     const eq = arg.indexOf("=");
     const [flag, inline] = arg.startsWith("--") && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
     if (!(FLAGS as readonly string[]).includes(flag)) {
-      const near = arg.startsWith("--") ? closest(flag.slice(2), FLAGS.map((f) => f.slice(2))) : null;
+      const near = arg.startsWith("--")
+        ? closest(
+            flag.slice(2),
+            FLAGS.map((f) => f.slice(2)),
+          )
+        : null;
       throw new UsageError(`Unknown argument: ${arg}${near === null ? "" : ` (did you mean --${near}?)`}`);
     }
     const value = inline ?? argv[++i];
@@ -160,7 +165,13 @@ async function issueDemoKeys(bindings: LocalBindings): Promise<{ keys: Map<strin
   for (const row of earlier) await revokeKey(store, row, "cli");
   const keys = new Map<string, string>();
   for (const spec of DEMO_KEYS) {
-    const created = await createKey(store, { organizationId: DEMO_ORG, name: spec.name, scopes: spec.scopes, expiresAt: null, actor: "cli" });
+    const created = await createKey(store, {
+      organizationId: DEMO_ORG,
+      name: spec.name,
+      scopes: spec.scopes,
+      expiresAt: null,
+      actor: "cli",
+    });
     keys.set(spec.variable, created.key);
   }
   return { keys, revoked: earlier.length };
@@ -243,7 +254,9 @@ async function main(): Promise<void> {
   const secretCheck = ConfigSchema.shape.KEY_HASH_SECRET.safeParse(devVars.keyHashSecret);
   if (!secretCheck.success) {
     const why = secretCheck.error.issues[0]?.message ?? "must be at least 32 bytes";
-    return fail(`KEY_HASH_SECRET in ${shownDevVars} ${why}. Replace it (every local key will stop working) or delete the line to get a random one.`);
+    return fail(
+      `KEY_HASH_SECRET in ${shownDevVars} ${why}. Replace it (every local key will stop working) or delete the line to get a random one.`,
+    );
   }
   const signingCheck = IdentityConfigSchema.shape.IDENTITY_SIGNING_KEY.safeParse(devVars.vars.IDENTITY_SIGNING_KEY);
   if (!signingCheck.success) {

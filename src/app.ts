@@ -44,7 +44,10 @@ function createApp(admitted: WeakMap<Request, AdmittedState>) {
   app.post(REPORT_PATH, reportHandler);
   documentGatewayRoutes(app.openAPIRegistry);
   documentSignOut(app.openAPIRegistry);
-  app.get(OPENAPI_PATH, openApiHandler(() => app.getOpenAPI31Document(OPENAPI_CONFIG)));
+  app.get(
+    OPENAPI_PATH,
+    openApiHandler(() => app.getOpenAPI31Document(OPENAPI_CONFIG)),
+  );
   app.get(JWKS_PATH, jwksHandler);
 
   // The settings page and its assets (public: the page asks for a key itself).

@@ -5,11 +5,7 @@ import { ALL_SCOPES } from "./auth/scopes.ts";
 
 const bool = z.enum(["true", "false"]).transform((v) => v === "true");
 const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, "must be a whole number")
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, "must be a whole number").transform(Number).pipe(z.number().int().min(min).max(max));
 
 /** An http(s) URL with no query, fragment or credentials. */
 const plainUrl = (message: string) =>
@@ -23,11 +19,10 @@ const plainUrl = (message: string) =>
  * allowed. Kept in the URL parser's own spelling (lower-case host, no default
  * port), so that base + validated path re-parses to exactly itself.
  */
-const originUrl = plainUrl("must be http(s)://host[:port][/prefix] without query, fragment or credentials")
-  .transform((s) => {
-    const u = new URL(s);
-    return (u.origin + u.pathname).replace(/\/+$/, "");
-  });
+const originUrl = plainUrl("must be http(s)://host[:port][/prefix] without query, fragment or credentials").transform((s) => {
+  const u = new URL(s);
+  return (u.origin + u.pathname).replace(/\/+$/, "");
+});
 
 /**
  * The example files' placeholders (`replace-with-…`, `REPLACE-ME`, `REPLACE_WITH_…`): long enough to
@@ -74,78 +69,90 @@ const scanningKeys = z
  * Every configuration value, with its default (docs/design.md §8b). Vars arrive as
  * strings from wrangler.toml; secrets from `wrangler secret put` or `.dev.vars`.
  */
-export const ConfigSchema = z.object({
-  ORIGIN_URL: originUrl,
-  KEY_HASH_SECRET: secret,
-  FORWARD_AUTHORIZATION: bool.default(false),
-  ORIGIN_TIMEOUT_MS: int(1, 600_000).default(30_000),
-  ORIGIN_TOKEN: z
-    .string()
-    .min(16, "must be at least 16 characters")
-    .refine((s) => !isPlaceholder(s), "is still the example's placeholder")
-    .optional(),
-  MEMORY_CACHE_TTL_MS: int(0, 60_000).default(2_000),
-  MEMORY_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
-  NEGATIVE_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
-  // Cloudflare rejects expirationTtl below 60 s and cacheTtl below 30 s.
-  KV_CACHE_TTL_S: int(60, 86_400).default(300),
-  KV_READ_CACHE_TTL_S: int(30, 3_600).default(30),
-  TOMBSTONE_REWRITE_DELAY_MS: int(0, 60_000).default(5_000),
-  AUTH_FAIL_LIMIT: int(1, 1_000_000).default(60),
-  AUTH_FAIL_WINDOW_S: int(1, 86_400).default(60),
-  AUTH_FAIL_MAX_TRACKED_IPS: int(1, 1_000_000).default(10_000),
-  LAST_USED_WRITE_INTERVAL_S: int(1, 86_400).default(60),
-  MAX_REQUEST_LINE_BYTES: int(256, 65_536).default(8_192),
-  // All request headers, names and values, as the gateway would copy them to the origin.
-  MAX_HEADER_BYTES: int(1_024, 131_072).default(32_768),
-  // Per-key rate limits (docs/keys-and-scopes.md "Rate limits and quotas"): applied to keys without their own.
-  DEFAULT_RATE_LIMIT: RateLimitSetting.default(null),
-  ORG_RATE_LIMITS: OrgRateLimitsSetting.default(() => new Map()),
-  // Revocation within seconds (src/auth/revocation-feed.ts): how often an isolate reads the feed in the
-  // background, how old its last read may be before a request awaits a fresh one, and how many recent
-  // revocations it remembers (each one overrides cached records for longer than KV can be stale).
-  REVOCATION_POLL_INTERVAL_MS: int(100, 60_000).default(1_000),
-  REVOCATION_MAX_STALENESS_MS: int(100, 300_000).default(3_000),
-  REVOCATION_SET_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
-  // KEY_HASH_SECRET rotation (src/auth/rehash.ts): the version stored with each hash, and the secret
-  // it replaced, tried second until every active key has been re-hashed on use.
-  KEY_HASH_SECRET_VERSION: int(1, 1_000_000).default(1),
-  KEY_HASH_SECRET_PREVIOUS: secret.optional(),
-  KEY_HASH_SECRET_PREVIOUS_VERSION: int(1, 1_000_000).optional(),
-  // Leaked-key reports (src/api/secret-scanning.ts): key identifier → ECDSA P-256 public key (PEM).
-  SECRET_SCANNING_PUBLIC_KEYS: scanningKeys.optional(),
-  SECRET_SCANNING_MAX_BODY_BYTES: int(1_024, 1_048_576).default(65_536),
-  SECRET_SCANNING_MAX_TOKENS: int(1, 1_000).default(100),
-  // Usage counting (src/usage/): where counts are written and read.
-  USAGE_STORE: z.enum(["d1", "analytics_engine"]).default("d1"),
-  // D1 store: the least time between two batched writes of one isolate's counts.
-  USAGE_FLUSH_INTERVAL_MS: int(0, 60_000).default(1_000),
-  // Analytics Engine store: the dataset the USAGE binding writes, for the SQL API's FROM.
-  USAGE_DATASET: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a dataset name (letters, digits, _)").default("gateway_usage"),
-  ANALYTICS_ACCOUNT_ID: z.string().regex(/^[0-9a-f]{32}$/, "must be a 32-character Cloudflare account id").optional(),
-  ANALYTICS_API_TOKEN: z
-    .string()
-    .min(20, "must be at least 20 characters")
-    .refine((s) => !isPlaceholder(s), "is still the example's placeholder")
-    .optional(),
-  // Overrides the SQL API address built from ANALYTICS_ACCOUNT_ID (tests point it at a local stand-in).
-  ANALYTICS_SQL_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** Where `pk_test_` keys' requests go; unset, the gateway refuses to create or serve test keys. */
-  TEST_ORIGIN_URL: originUrl.optional(),
-}).superRefine((c, ctx) => {
-  if (c.REVOCATION_MAX_STALENESS_MS < c.REVOCATION_POLL_INTERVAL_MS) {
-    ctx.addIssue({ code: "custom", path: ["REVOCATION_MAX_STALENESS_MS"], message: "must be at least REVOCATION_POLL_INTERVAL_MS" });
-  }
-  const previous = c.KEY_HASH_SECRET_PREVIOUS !== undefined;
-  if (previous !== (c.KEY_HASH_SECRET_PREVIOUS_VERSION !== undefined)) {
-    ctx.addIssue({ code: "custom", path: ["KEY_HASH_SECRET_PREVIOUS_VERSION"], message: "must be set together with KEY_HASH_SECRET_PREVIOUS" });
-  } else if (previous && c.KEY_HASH_SECRET_PREVIOUS_VERSION === c.KEY_HASH_SECRET_VERSION) {
-    ctx.addIssue({ code: "custom", path: ["KEY_HASH_SECRET_PREVIOUS_VERSION"], message: "must differ from KEY_HASH_SECRET_VERSION" });
-  }
-  if (previous && c.KEY_HASH_SECRET_PREVIOUS === c.KEY_HASH_SECRET) {
-    ctx.addIssue({ code: "custom", path: ["KEY_HASH_SECRET_PREVIOUS"], message: "must differ from KEY_HASH_SECRET" });
-  }
-});
+export const ConfigSchema = z
+  .object({
+    ORIGIN_URL: originUrl,
+    KEY_HASH_SECRET: secret,
+    FORWARD_AUTHORIZATION: bool.default(false),
+    ORIGIN_TIMEOUT_MS: int(1, 600_000).default(30_000),
+    ORIGIN_TOKEN: z
+      .string()
+      .min(16, "must be at least 16 characters")
+      .refine((s) => !isPlaceholder(s), "is still the example's placeholder")
+      .optional(),
+    MEMORY_CACHE_TTL_MS: int(0, 60_000).default(2_000),
+    MEMORY_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
+    NEGATIVE_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
+    // Cloudflare rejects expirationTtl below 60 s and cacheTtl below 30 s.
+    KV_CACHE_TTL_S: int(60, 86_400).default(300),
+    KV_READ_CACHE_TTL_S: int(30, 3_600).default(30),
+    TOMBSTONE_REWRITE_DELAY_MS: int(0, 60_000).default(5_000),
+    AUTH_FAIL_LIMIT: int(1, 1_000_000).default(60),
+    AUTH_FAIL_WINDOW_S: int(1, 86_400).default(60),
+    AUTH_FAIL_MAX_TRACKED_IPS: int(1, 1_000_000).default(10_000),
+    LAST_USED_WRITE_INTERVAL_S: int(1, 86_400).default(60),
+    MAX_REQUEST_LINE_BYTES: int(256, 65_536).default(8_192),
+    // All request headers, names and values, as the gateway would copy them to the origin.
+    MAX_HEADER_BYTES: int(1_024, 131_072).default(32_768),
+    // Per-key rate limits (docs/keys-and-scopes.md "Rate limits and quotas"): applied to keys without their own.
+    DEFAULT_RATE_LIMIT: RateLimitSetting.default(null),
+    ORG_RATE_LIMITS: OrgRateLimitsSetting.default(() => new Map()),
+    // Revocation within seconds (src/auth/revocation-feed.ts): how often an isolate reads the feed in the
+    // background, how old its last read may be before a request awaits a fresh one, and how many recent
+    // revocations it remembers (each one overrides cached records for longer than KV can be stale).
+    REVOCATION_POLL_INTERVAL_MS: int(100, 60_000).default(1_000),
+    REVOCATION_MAX_STALENESS_MS: int(100, 300_000).default(3_000),
+    REVOCATION_SET_MAX_ENTRIES: int(1, 1_000_000).default(10_000),
+    // KEY_HASH_SECRET rotation (src/auth/rehash.ts): the version stored with each hash, and the secret
+    // it replaced, tried second until every active key has been re-hashed on use.
+    KEY_HASH_SECRET_VERSION: int(1, 1_000_000).default(1),
+    KEY_HASH_SECRET_PREVIOUS: secret.optional(),
+    KEY_HASH_SECRET_PREVIOUS_VERSION: int(1, 1_000_000).optional(),
+    // Leaked-key reports (src/api/secret-scanning.ts): key identifier → ECDSA P-256 public key (PEM).
+    SECRET_SCANNING_PUBLIC_KEYS: scanningKeys.optional(),
+    SECRET_SCANNING_MAX_BODY_BYTES: int(1_024, 1_048_576).default(65_536),
+    SECRET_SCANNING_MAX_TOKENS: int(1, 1_000).default(100),
+    // Usage counting (src/usage/): where counts are written and read.
+    USAGE_STORE: z.enum(["d1", "analytics_engine"]).default("d1"),
+    // D1 store: the least time between two batched writes of one isolate's counts.
+    USAGE_FLUSH_INTERVAL_MS: int(0, 60_000).default(1_000),
+    // Analytics Engine store: the dataset the USAGE binding writes, for the SQL API's FROM.
+    USAGE_DATASET: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be a dataset name (letters, digits, _)")
+      .default("gateway_usage"),
+    ANALYTICS_ACCOUNT_ID: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, "must be a 32-character Cloudflare account id")
+      .optional(),
+    ANALYTICS_API_TOKEN: z
+      .string()
+      .min(20, "must be at least 20 characters")
+      .refine((s) => !isPlaceholder(s), "is still the example's placeholder")
+      .optional(),
+    // Overrides the SQL API address built from ANALYTICS_ACCOUNT_ID (tests point it at a local stand-in).
+    ANALYTICS_SQL_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Where `pk_test_` keys' requests go; unset, the gateway refuses to create or serve test keys. */
+    TEST_ORIGIN_URL: originUrl.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.REVOCATION_MAX_STALENESS_MS < c.REVOCATION_POLL_INTERVAL_MS) {
+      ctx.addIssue({ code: "custom", path: ["REVOCATION_MAX_STALENESS_MS"], message: "must be at least REVOCATION_POLL_INTERVAL_MS" });
+    }
+    const previous = c.KEY_HASH_SECRET_PREVIOUS !== undefined;
+    if (previous !== (c.KEY_HASH_SECRET_PREVIOUS_VERSION !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["KEY_HASH_SECRET_PREVIOUS_VERSION"],
+        message: "must be set together with KEY_HASH_SECRET_PREVIOUS",
+      });
+    } else if (previous && c.KEY_HASH_SECRET_PREVIOUS_VERSION === c.KEY_HASH_SECRET_VERSION) {
+      ctx.addIssue({ code: "custom", path: ["KEY_HASH_SECRET_PREVIOUS_VERSION"], message: "must differ from KEY_HASH_SECRET_VERSION" });
+    }
+    if (previous && c.KEY_HASH_SECRET_PREVIOUS === c.KEY_HASH_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["KEY_HASH_SECRET_PREVIOUS"], message: "must differ from KEY_HASH_SECRET" });
+    }
+  });
 
 export type Config = z.output<typeof ConfigSchema>;
 
@@ -165,7 +172,10 @@ const ed25519Jwk = (withPrivate: boolean) =>
 const jwkJson = (withPrivate: boolean) =>
   z
     .string({ error: withPrivate ? "is required (an Ed25519 private key as a JWK, JSON)" : "must be a string" })
-    .refine((s) => !isPlaceholder(s), "is still the example's placeholder: delete the line and run `npm start` (or the build) to get a random key")
+    .refine(
+      (s) => !isPlaceholder(s),
+      "is still the example's placeholder: delete the line and run `npm start` (or the build) to get a random key",
+    )
     .transform(parseJson("must be a JWK as JSON"))
     .pipe(ed25519Jwk(withPrivate));
 
@@ -192,16 +202,14 @@ export const IdentityConfigSchema = z.object({
 
 export type IdentityConfig = z.output<typeof IdentityConfigSchema>;
 
-
 /** Loopback hosts, where an http issuer is allowed (the local IdP of scripts/local-idp.ts). */
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 /** An OpenID Provider's issuer identifier: https, or http on loopback only; no query or fragment. */
-const issuerUrl = plainUrl("must be an issuer URL without query, fragment or credentials")
-  .refine((s) => {
-    const u = new URL(s);
-    return u.protocol === "https:" || LOOPBACK_HOSTS.has(u.hostname);
-  }, "must be https (http only on localhost / 127.0.0.1)");
+const issuerUrl = plainUrl("must be an issuer URL without query, fragment or credentials").refine((s) => {
+  const u = new URL(s);
+  return u.protocol === "https:" || LOOPBACK_HOSTS.has(u.hostname);
+}, "must be https (http only on localhost / 127.0.0.1)");
 
 const claimName = z.string().min(1).max(256);
 

@@ -6,7 +6,14 @@ import { GatewayError } from "../../src/errors.ts";
 import { usageRange, type UsageRange } from "../../src/usage/range.ts";
 import { KeyModeSchema, KeyName, MAX_GRACE_SECONDS } from "../../src/api/schemas.ts";
 import type { KeyMode } from "../../src/keys/format.ts";
-import { MONTHLY_QUOTA_MAX, MonthlyQuotaSchema, parseRateLimit, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, type RateLimit } from "../../src/limits/policy.ts";
+import {
+  MONTHLY_QUOTA_MAX,
+  MonthlyQuotaSchema,
+  parseRateLimit,
+  RATE_LIMIT_MAX,
+  RATE_PERIOD_MAX_S,
+  type RateLimit,
+} from "../../src/limits/policy.ts";
 
 /**
  * The key command line's grammar (docs/design.md §8), parsed and validated before
@@ -28,9 +35,7 @@ export function parseDuration(text: string, what: string): number {
   return Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS];
 }
 
-const OrgId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "--org must be 1-64 letters, digits, '.', '_' or '-'");
+const OrgId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "--org must be 1-64 letters, digits, '.', '_' or '-'");
 const KeyId = z.string().regex(/^key_[0-9A-Za-z]{20}$/, "the key id looks like key_ followed by 20 letters and digits");
 
 export type CommandName = "create" | "list" | "show" | "revoke" | "rotate" | "secret-status" | "usage";
@@ -114,7 +119,10 @@ function required(value: string | undefined, flag: string): string {
 }
 
 function parseScopes(text: string): string[] {
-  const scopes = text.split(",").map((s) => s.trim()).filter(Boolean);
+  const scopes = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (scopes.length === 0) throw new UsageError("--scopes needs at least one scope, e.g. --scopes candidates:read,jobs:read");
   const unknown = scopes.filter((s) => !ALL_SCOPES.has(s));
   if (unknown.length > 0) {
@@ -138,7 +146,10 @@ function parseExpiry(expiresIn: string | undefined, expiresAt: string | undefine
   if (expiresIn !== undefined && expiresAt !== undefined) throw new UsageError("give --expires-in or --expires-at, not both");
   if (expiresIn !== undefined) return new Date(now + parseDuration(expiresIn, "--expires-in") * 1000).toISOString();
   if (expiresAt === undefined) return null;
-  const at = check(z.iso.datetime({ offset: true, error: "--expires-at must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" }), expiresAt);
+  const at = check(
+    z.iso.datetime({ offset: true, error: "--expires-at must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z" }),
+    expiresAt,
+  );
   if (Date.parse(at) <= now) throw new UsageError("--expires-at must be in the future");
   return new Date(at).toISOString();
 }
@@ -159,10 +170,14 @@ function parseQuotaFlag(text: string | undefined): number | null {
   return check(MonthlyQuotaSchema, Number(text));
 }
 
-const UsageTime = (flag: string) => z.iso.datetime({ offset: true, error: `${flag} must be an ISO-8601 date-time, e.g. 2026-12-01T00:00:00Z` });
+const UsageTime = (flag: string) =>
+  z.iso.datetime({ offset: true, error: `${flag} must be an ISO-8601 date-time, e.g. 2026-12-01T00:00:00Z` });
 
 /** The API's own range rules (src/usage/range.ts), with the flags named instead of the query fields. */
-function parseUsageRange(v: { from?: string | undefined; to?: string | undefined; granularity?: string | undefined }, now: number): UsageRange {
+function parseUsageRange(
+  v: { from?: string | undefined; to?: string | undefined; granularity?: string | undefined },
+  now: number,
+): UsageRange {
   const granularity = check(z.enum(["hour", "day"], { error: '--granularity must be "hour" or "day"' }), v.granularity ?? "hour");
   const from = v.from === undefined ? undefined : check(UsageTime("--from"), v.from);
   const to = v.to === undefined ? undefined : check(UsageTime("--to"), v.to);
@@ -236,7 +251,8 @@ export function parseInvocation(argv: readonly string[], now = Date.now()): Invo
   const given = Object.keys(v).filter((k) => v[k as keyof typeof v] !== undefined);
   const stray = given.filter((k) => !ALLOWED[cmd].includes(k) && !COMMON.includes(k));
   if (stray.length > 0) throw new UsageError(`${cmd} does not take ${stray.map((s) => `--${s}`).join(", ")}`);
-  if (common.remote && common.persistTo !== undefined) throw new UsageError("--persist-to is for local state; it does not go with --remote");
+  if (common.remote && common.persistTo !== undefined)
+    throw new UsageError("--persist-to is for local state; it does not go with --remote");
   const json = v.json ?? false;
 
   const wantsId = cmd === "show" || cmd === "revoke" || cmd === "rotate" || cmd === "usage";

@@ -231,7 +231,11 @@ async function storageOnlyConfig(): Promise<string> {
     vars: full.vars,
     kv_namespaces: full.kv_namespaces.map(({ binding, id }: { binding: string; id?: string }) => ({ binding, id })),
     d1_databases: full.d1_databases.map(
-      ({ binding, database_name, database_id }: { binding: string; database_name?: string; database_id?: string }) => ({ binding, database_name, database_id }),
+      ({ binding, database_name, database_id }: { binding: string; database_name?: string; database_id?: string }) => ({
+        binding,
+        database_name,
+        database_id,
+      }),
     ),
   };
   const dir = join(PROJECT_DIR, ".wrangler", "tmp");

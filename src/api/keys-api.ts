@@ -125,7 +125,8 @@ const routes = {
     method: "get",
     path: "/{id}/usage",
     operationId: "getApiKeyUsage",
-    summary: "Requests made with the key (proxied or refused once the key was known), by status class per hour or day (needs api_keys:read)",
+    summary:
+      "Requests made with the key (proxied or refused once the key was known), by status class per hour or day (needs api_keys:read)",
     security,
     request: { params: KeyIdParam, query: UsageQuery },
     responses: { 200: json(UsageSchema, "Counts per bucket") },
@@ -208,7 +209,8 @@ export function keysApi() {
     const mode = input.mode ?? caller(c).mode ?? "live";
     refuseModeBeyond(c, mode, "create");
     refuseBeyond(c, input.scopes, "create");
-    if (!modeEnabled(mode, c.get("state").runtime.config)) throw new GatewayError("invalid_request", `${TEST_MODE_DISABLED}: mode "test" is unavailable`);
+    if (!modeEnabled(mode, c.get("state").runtime.config))
+      throw new GatewayError("invalid_request", `${TEST_MODE_DISABLED}: mode "test" is unavailable`);
     const now = Date.now();
     if (input.expires_at && Date.parse(input.expires_at) <= now) {
       throw new GatewayError("invalid_request", "expires_at: must be in the future");

@@ -150,7 +150,8 @@ export function documentSignOut(registry: Registry): void {
     path: "/settings/logout",
     operationId: "signOut",
     summary: "Sign out: clears the session cookie, revokes its refresh token, and names the provider's logout URL",
-    description: "Same-origin only (Origin or Sec-Fetch-Site). `end_session_url` is the provider's end_session_endpoint for the page to visit, or null.",
+    description:
+      "Same-origin only (Origin or Sec-Fetch-Site). `end_session_url` is the provider's end_session_endpoint for the page to visit, or null.",
     security: [],
     responses: {
       200: {
@@ -182,9 +183,7 @@ export function withHeadOperations<D extends Document>(doc: D): D {
   for (const item of Object.values(doc.paths ?? {})) {
     const get = item.get as Operation | undefined;
     if (!get || item.head) continue;
-    const responses = Object.fromEntries(
-      Object.entries(get.responses ?? {}).map(([status, { content: _, ...rest }]) => [status, rest]),
-    );
+    const responses = Object.fromEntries(Object.entries(get.responses ?? {}).map(([status, { content: _, ...rest }]) => [status, rest]));
     item.head = { ...get, operationId: `${get.operationId ?? "get"}Head`, summary: `Headers only: ${get.summary ?? "as GET"}`, responses };
   }
   return doc;

@@ -15,7 +15,8 @@ export const RESPONSE_HEADERS = {
     schema: { type: "string" },
   },
   "WWW-Authenticate": {
-    description: 'The Bearer challenge (RFC 6750): `Bearer realm="api"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"`',
+    description:
+      'The Bearer challenge (RFC 6750): `Bearer realm="api"`, with `error="invalid_token"` or `error="insufficient_scope", scope="…"`',
     schema: { type: "string" },
   },
   "Retry-After": {
@@ -23,11 +24,12 @@ export const RESPONSE_HEADERS = {
     schema: { type: "integer", minimum: 0 },
   },
   RateLimit: {
-    description: "Only for a key with a rate limit or monthly quota: what is left, e.g. `\"default\";r=42;t=17` (draft-ietf-httpapi-ratelimit-headers)",
+    description:
+      'Only for a key with a rate limit or monthly quota: what is left, e.g. `"default";r=42;t=17` (draft-ietf-httpapi-ratelimit-headers)',
     schema: { type: "string" },
   },
   "RateLimit-Policy": {
-    description: "Only for a key with a rate limit or monthly quota: the policy, e.g. `\"default\";q=100;w=60`",
+    description: 'Only for a key with a rate limit or monthly quota: the policy, e.g. `"default";q=100;w=60`',
     schema: { type: "string" },
   },
 } as const;
@@ -69,7 +71,11 @@ export function errorResponses(kind: OperationKind, extra: readonly ErrorStatus[
   return Object.fromEntries(
     statuses.map((status) => [
       status,
-      { description: "Error envelope", headers: headersFor(kind, status), content: { "application/json": { schema: ErrorEnvelopeSchema } } },
+      {
+        description: "Error envelope",
+        headers: headersFor(kind, status),
+        content: { "application/json": { schema: ErrorEnvelopeSchema } },
+      },
     ]),
   );
 }

@@ -59,7 +59,8 @@ export const AllowedCidrs = z
   .superRefine((list, ctx) => {
     const checked = checkAllowlist(list);
     if (checked.ok) return;
-    for (const issue of checked.issues) ctx.addIssue({ code: "custom", path: issue.index < 0 ? [] : [issue.index], message: issue.message });
+    for (const issue of checked.issues)
+      ctx.addIssue({ code: "custom", path: issue.index < 0 ? [] : [issue.index], message: issue.message });
   })
   .openapi({
     description: `IPv4 and IPv6 CIDR blocks (1 to ${MAX_ALLOWED_CIDRS}) the key may be used from; a bare address means /32 or /128. Host bits must be zero. Omit or null: any address. Fixed at creation.`,
@@ -83,9 +84,7 @@ export const CreateKeyBody = z
       .min(1, "scopes must hold at least one scope")
       .max(SCOPE_CATALOG.length)
       .refine((a) => new Set(a).size === a.length, "scopes must not repeat"),
-    expires_at: IsoTime.nullable()
-      .optional()
-      .openapi({ description: "When the key stops working (UTC). Omit or null: it never expires." }),
+    expires_at: IsoTime.nullable().optional().openapi({ description: "When the key stops working (UTC). Omit or null: it never expires." }),
     rate_limit: RateLimitBody.nullable()
       .optional()
       .openapi({ description: "Omit or null: the organization default (configuration) applies, if any. Immutable." }),
@@ -99,14 +98,11 @@ export const CreateKeyBody = z
   })
   .openapi("CreateKeyRequest");
 
-export const SCOPES_IMMUTABLE =
-  "scopes are immutable: create a new key with the scopes you want, then revoke this one";
+export const SCOPES_IMMUTABLE = "scopes are immutable: create a new key with the scopes you want, then revoke this one";
 
-export const LIMITS_IMMUTABLE =
-  "rate limits and quotas are immutable: create a new key with the limits you want, then revoke this one";
+export const LIMITS_IMMUTABLE = "rate limits and quotas are immutable: create a new key with the limits you want, then revoke this one";
 
-export const ALLOWED_CIDRS_IMMUTABLE =
-  "allowed_cidrs is immutable: create a new key with the allowlist you want, then revoke this one";
+export const ALLOWED_CIDRS_IMMUTABLE = "allowed_cidrs is immutable: create a new key with the allowlist you want, then revoke this one";
 
 /** Fields a key has but PATCH cannot change, and why. */
 const IMMUTABLE: Readonly<Record<string, string>> = {
@@ -117,7 +113,8 @@ const IMMUTABLE: Readonly<Record<string, string>> = {
 };
 
 /** Why a PATCH field cannot be sent: immutable, or unknown. */
-const unchangeable = (k: string) => `${k}: ${(Object.hasOwn(IMMUTABLE, k) ? IMMUTABLE[k] : undefined) ?? `unknown field "${k}"; only name can change`}`;
+const unchangeable = (k: string) =>
+  `${k}: ${(Object.hasOwn(IMMUTABLE, k) ? IMMUTABLE[k] : undefined) ?? `unknown field "${k}"; only name can change`}`;
 
 /**
  * Strict (a generated client sees `additionalProperties: false`); a field
@@ -188,12 +185,16 @@ export const KeyObjectSchema = z
     scopes: z.array(z.string()),
     state: z.enum(["active", "expired", "revoked"]),
     created_at: Timestamp,
-    created_by: ActorSchema.openapi({ description: 'The key id that created it, "cli", or the person who did (signed in through the identity provider)' }),
+    created_by: ActorSchema.openapi({
+      description: 'The key id that created it, "cli", or the person who did (signed in through the identity provider)',
+    }),
     last_used_at: Timestamp.nullable(),
     expires_at: Timestamp.nullable(),
     revoked_at: Timestamp.nullable().openapi({ description: "In the future while a rotation grace period runs" }),
     rotated_from: z.string().nullable(),
-    rate_limit: RateLimitBody.nullable().openapi({ description: "The key's own rate limit; null: the organization default applies, if any" }),
+    rate_limit: RateLimitBody.nullable().openapi({
+      description: "The key's own rate limit; null: the organization default applies, if any",
+    }),
     monthly_quota: z.int().nullable().openapi({ description: "Requests per UTC calendar month; null: no quota" }),
     allowed_cidrs: z
       .array(z.string())
@@ -210,14 +211,18 @@ export const CreatedKeySchema = KeyObjectSchema.extend({
 export const EventSchema = z
   .object({
     type: z.enum(["created", "renamed", "rotated", "revoked", "revoked_leaked"]),
-    actor: ActorSchema.openapi({ description: 'The acting key id, "cli", "secret-scanning" for a leaked-key report, or the person who acted' }),
+    actor: ActorSchema.openapi({
+      description: 'The acting key id, "cli", "secret-scanning" for a leaked-key report, or the person who acted',
+    }),
     at: Timestamp,
     url: z.string().nullable().openapi({ description: "revoked_leaked: where the key was found; null otherwise" }),
   })
   .openapi("ApiKeyEvent");
 
 export const UsageQuery = z.object({
-  from: IsoTime.optional().openapi({ description: "Start (ISO-8601), rounded down to a whole UTC hour or day. Default: 24 hours (hour) or 30 days (day) before `to`." }),
+  from: IsoTime.optional().openapi({
+    description: "Start (ISO-8601), rounded down to a whole UTC hour or day. Default: 24 hours (hour) or 30 days (day) before `to`.",
+  }),
   to: IsoTime.optional().openapi({ description: "End (ISO-8601), exclusive. Default: now." }),
   granularity: z
     .enum(["hour", "day"], { error: 'granularity must be "hour" or "day"' })

@@ -134,7 +134,6 @@ function parseReport(rt: Runtime, body: Uint8Array): Report {
   return result.data;
 }
 
-
 /** The stored key a token is, under the current secret or the previous one (D1: the truth, no cache). */
 async function storedKey(c: Context<AppEnv>, rt: Runtime, token: string): Promise<KeyRow | null> {
   if (!isWellFormedKey(token)) return null;

@@ -20,7 +20,9 @@ export const SessionSchema = z
       z.object({ type: z.literal("key"), id: z.string() }),
     ]),
     organization_id: z.string(),
-    scopes: z.array(z.string()).openapi({ description: "Management scopes: the person's roles mapped through OIDC_ROLE_SCOPES, or the key's scopes" }),
+    scopes: z
+      .array(z.string())
+      .openapi({ description: "Management scopes: the person's roles mapped through OIDC_ROLE_SCOPES, or the key's scopes" }),
   })
   .openapi("Session");
 
@@ -44,7 +46,11 @@ export function sessionApi() {
     const actor = person
       ? { type: "user" as const, id: person.sub, email: person.email, name: person.name }
       : { type: "key" as const, id: caller.keyId ?? "" };
-    return c.json(successEnvelope({ actor, organization_id: caller.organization_id, scopes: [...caller.scopes] }), 200, OWN_RESPONSE_HEADERS);
+    return c.json(
+      successEnvelope({ actor, organization_id: caller.organization_id, scopes: [...caller.scopes] }),
+      200,
+      OWN_RESPONSE_HEADERS,
+    );
   });
   return api;
 }

@@ -153,7 +153,7 @@ export function allowlistAllows(list: CompiledAllowlist, clientIp: string): bool
   for (let at = 0; at < table.length; at += stride) {
     let hit = true;
     for (let i = 0; i < n; i++) {
-      if (((addr.words[i]! & table[at + n + i]!) >>> 0) !== table[at + i]) {
+      if ((addr.words[i]! & table[at + n + i]!) >>> 0 !== table[at + i]) {
         hit = false;
         break;
       }

@@ -57,5 +57,11 @@ export function clientAddress(header: string | null): ClientAddress {
     const v4 = `${hextets[6]! >> 8}.${hextets[6]! & 255}.${hextets[7]! >> 8}.${hextets[7]! & 255}`;
     return { ip: header, limiterKey: v4 };
   }
-  return { ip: header, limiterKey: `${hextets.slice(0, 4).map((h) => h.toString(16)).join(":")}::/64` };
+  return {
+    ip: header,
+    limiterKey: `${hextets
+      .slice(0, 4)
+      .map((h) => h.toString(16))
+      .join(":")}::/64`,
+  };
 }

@@ -25,7 +25,13 @@ export interface Rehash {
  * revoked (a revoked key has nothing to gain); then KV gets the record under the
  * new hash and loses the old entry. Returns the record as now stored, or null.
  */
-export async function rehashStoredKey(db: SqlDatabase, kv: KeyValueStore, job: Rehash, kvTtlSeconds: number, now: Date): Promise<AuthRecord | null> {
+export async function rehashStoredKey(
+  db: SqlDatabase,
+  kv: KeyValueStore,
+  job: Rehash,
+  kvTtlSeconds: number,
+  now: Date,
+): Promise<AuthRecord | null> {
   await db
     .prepare(
       `UPDATE api_keys SET hash = ?, secret_version = ?

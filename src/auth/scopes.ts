@@ -20,28 +20,30 @@ export interface Resource {
 type ResourceRow = Pick<Resource, "name" | "read" | "write"> & Partial<Resource>;
 const withDefaults = (r: ResourceRow): Resource => ({ explicitOnly: false, gatewayServed: false, ...r });
 
-export const RESOURCES: readonly Resource[] = ([
-  { name: "candidates", read: "Read candidate profiles", write: "Create, update and delete candidates" },
-  { name: "jobs", read: "Read job postings", write: "Create and manage job postings" },
-  { name: "applications", read: "Read applications", write: "Create, update and manage applications" },
-  { name: "interviews", read: "Read interviews and their details", write: "Schedule, update and cancel interviews" },
-  { name: "campaigns", read: "Read hiring processes", write: "Create and manage hiring processes" },
-  { name: "stages", read: "Read pipeline stages", write: "Manage pipeline stages" },
-  { name: "tests", read: "Read technical tests", write: "Create and manage technical tests" },
-  { name: "agents", read: "Read AI agents (config, voice, tone)", write: "Create and update AI agents" },
-  { name: "webhooks", read: "Read webhook endpoints", write: "Manage webhook endpoints" },
-  { name: "offers", read: "Read offers", write: "Create and manage offers" },
-  { name: "reports", read: "Read results of tests and interviews", write: null },
-  { name: "analytics", read: "Read analytics", write: null },
-  { name: "bulk", read: null, write: "Bulk operations (also needs the target resource's write scope)" },
-  {
-    name: "api_keys",
-    read: "List and inspect API keys",
-    write: "Create, rename, rotate and revoke API keys",
-    explicitOnly: true,
-    gatewayServed: true,
-  },
-] satisfies ResourceRow[]).map(withDefaults);
+export const RESOURCES: readonly Resource[] = (
+  [
+    { name: "candidates", read: "Read candidate profiles", write: "Create, update and delete candidates" },
+    { name: "jobs", read: "Read job postings", write: "Create and manage job postings" },
+    { name: "applications", read: "Read applications", write: "Create, update and manage applications" },
+    { name: "interviews", read: "Read interviews and their details", write: "Schedule, update and cancel interviews" },
+    { name: "campaigns", read: "Read hiring processes", write: "Create and manage hiring processes" },
+    { name: "stages", read: "Read pipeline stages", write: "Manage pipeline stages" },
+    { name: "tests", read: "Read technical tests", write: "Create and manage technical tests" },
+    { name: "agents", read: "Read AI agents (config, voice, tone)", write: "Create and update AI agents" },
+    { name: "webhooks", read: "Read webhook endpoints", write: "Manage webhook endpoints" },
+    { name: "offers", read: "Read offers", write: "Create and manage offers" },
+    { name: "reports", read: "Read results of tests and interviews", write: null },
+    { name: "analytics", read: "Read analytics", write: null },
+    { name: "bulk", read: null, write: "Bulk operations (also needs the target resource's write scope)" },
+    {
+      name: "api_keys",
+      read: "List and inspect API keys",
+      write: "Create, rename, rotate and revoke API keys",
+      explicitOnly: true,
+      gatewayServed: true,
+    },
+  ] satisfies ResourceRow[]
+).map(withDefaults);
 
 export const LEGACY_SCOPES = {
   read: "Read all data (legacy broad scope; excludes api_keys)",

@@ -119,7 +119,13 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
   if (route.access !== "public") {
     const now = Date.now();
     const stores = { db: env.DB, kv: env.KEYS_CACHE, waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p) };
-    const auth = await authenticate(rt, stores, request.headers.get("authorization"), { limiterKey: client.limiterKey, shared: rt.sharedFailures }, now);
+    const auth = await authenticate(
+      rt,
+      stores,
+      request.headers.get("authorization"),
+      { limiterKey: client.limiterKey, shared: rt.sharedFailures },
+      now,
+    );
     state.cacheTier = auth.tier;
     state.identified = auth.key;
     if (!auth.ok) throw auth.error;
@@ -137,7 +143,12 @@ async function admit(request: Request, env: Bindings, ctx: ExecutionContext, sta
   const key = state.auth.key;
   const upstream = upstreamFor(key.mode, rt.config, env.ORIGIN);
   const identity = { key_id: key.id, org: key.organization_id, scopes: key.scopes, mode: key.mode };
-  const pending = rt.identityTokens.tokenFor(signer, identity, { request_id: state.requestId, method: line.method, path: line.path }, Date.now());
+  const pending = rt.identityTokens.tokenFor(
+    signer,
+    identity,
+    { request_id: state.requestId, method: line.method, path: line.path },
+    Date.now(),
+  );
   const identityToken = typeof pending === "string" ? pending : await pending;
   state.outcome = "proxied";
   return forward(upstream, line, originHeaders(request, rt, key, state.requestId, client.ip, identityToken), request.body);

@@ -83,7 +83,8 @@ const REQUIRED_BINDINGS = ["DB", "KEYS_CACHE", "KEY_METER"] as const;
 
 function assertBindings(env: Bindings): void {
   const missing = REQUIRED_BINDINGS.filter((name) => !env[name]);
-  if (missing.length > 0) throw new ConfigError(`Invalid configuration: missing binding ${missing.join(", ")} (see wrangler.toml)`, missing);
+  if (missing.length > 0)
+    throw new ConfigError(`Invalid configuration: missing binding ${missing.join(", ")} (see wrangler.toml)`, missing);
 }
 
 function build(env: Bindings): Runtime {

@@ -7,9 +7,7 @@ import { hex } from "../crypto/encoding.ts";
 const encoder = new TextEncoder();
 
 export function importHashKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 }
 
 export async function hashKey(secretKey: CryptoKey, key: string): Promise<string> {

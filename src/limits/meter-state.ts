@@ -78,7 +78,12 @@ export function take(state: MeterState, req: MeterRequest): { state: MeterState;
       refusedBy,
       rate:
         rate && window
-          ? { limit: rate.limit, period_s: rate.period_s, remaining: rate.limit - window.count, resetAt: window.start + rate.period_s * 1000 }
+          ? {
+              limit: rate.limit,
+              period_s: rate.period_s,
+              remaining: rate.limit - window.count,
+              resetAt: window.start + rate.period_s * 1000,
+            }
           : null,
       quota:
         quota !== null && month

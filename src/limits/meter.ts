@@ -26,13 +26,7 @@ export interface Metered {
  * `now` (this isolate's) only dates the pre-check and the headers. Over the limit, the 429 to answer
  * with; a meter that cannot be reached fails closed (throws 503), as key storage does.
  */
-export async function meter(
-  blocks: BlockList,
-  ns: MeterNamespace,
-  meterId: string,
-  limits: Limits,
-  now: number,
-): Promise<Metered> {
+export async function meter(blocks: BlockList, ns: MeterNamespace, meterId: string, limits: Limits, now: number): Promise<Metered> {
   const blocked = blocks.get(meterId, now);
   const verdict = blocked ? refreshed(blocked, now) : await ask(ns, meterId, limits);
   // Seconds to a reset are counted on the clock that set it: the object's for its answer, this isolate's for the pre-check.
@@ -43,7 +37,11 @@ export async function meter(
   const retry = { "retry-after": String(retryAfterSeconds(blockedUntil(verdict), clock)) };
   const refusal =
     verdict.refusedBy === "quota_exceeded"
-      ? new GatewayError("quota_exceeded", "This API key has used its monthly request quota; it resets at the start of next month (UTC)", retry)
+      ? new GatewayError(
+          "quota_exceeded",
+          "This API key has used its monthly request quota; it resets at the start of next month (UTC)",
+          retry,
+        )
       : new GatewayError("rate_limited", "Rate limit exceeded for this API key; retry later", retry);
   return { headers, refusal };
 }

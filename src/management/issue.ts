@@ -26,12 +26,7 @@ export interface NewKey {
  * A fresh key and the row that stores it: the plaintext is returned once,
  * never stored. `secretVersion` names the KEY_HASH_SECRET that `secret` is.
  */
-export async function mintKey(
-  secret: CryptoKey,
-  input: NewKey,
-  now: Date,
-  secretVersion = 1,
-): Promise<{ row: KeyRow; plaintext: string }> {
+export async function mintKey(secret: CryptoKey, input: NewKey, now: Date, secretVersion = 1): Promise<{ row: KeyRow; plaintext: string }> {
   const mode = input.mode ?? "live";
   const plaintext = generateKey(mode);
   const creator = actorColumns(input.actor);

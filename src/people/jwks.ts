@@ -37,13 +37,15 @@ export class ProviderKeys {
     if (current && !force) return current.then((l) => (now - l.fetchedAt < KEEP_MS ? l : this.load(now, true)));
     // Unreachable keys are the provider's outage (503), never the token's fault (401).
     const unreachable = () => new GatewayError("service_unavailable", "The identity provider's keys could not be fetched");
-    const next = this.fetchJson(this.url).catch((): never => {
-      throw unreachable();
-    }).then((body) => {
-      const jwks = body as JSONWebKeySet;
-      if (!jwks || !Array.isArray(jwks.keys)) throw unreachable();
-      return { set: createLocalJWKSet(jwks), algorithms: signingAlgorithms(jwks.keys), fetchedAt: now };
-    });
+    const next = this.fetchJson(this.url)
+      .catch((): never => {
+        throw unreachable();
+      })
+      .then((body) => {
+        const jwks = body as JSONWebKeySet;
+        if (!jwks || !Array.isArray(jwks.keys)) throw unreachable();
+        return { set: createLocalJWKSet(jwks), algorithms: signingAlgorithms(jwks.keys), fetchedAt: now };
+      });
     // A failed fetch is not kept: the next request tries again.
     next.catch(() => {
       if (this.loaded === next) this.loaded = null;
@@ -81,7 +83,9 @@ export function signingAlgorithms(keys: readonly JWK[]): string[] {
   const algs = new Set<string>();
   for (const k of keys) {
     if (k.use !== undefined && k.use !== "sig") continue;
-    const alg = k.alg ?? (k.kty === "RSA" ? "RS256" : k.kty === "EC" ? EC_ALG[k.crv ?? ""] : k.kty === "OKP" && k.crv === "Ed25519" ? "EdDSA" : undefined);
+    const alg =
+      k.alg ??
+      (k.kty === "RSA" ? "RS256" : k.kty === "EC" ? EC_ALG[k.crv ?? ""] : k.kty === "OKP" && k.crv === "Ed25519" ? "EdDSA" : undefined);
     if (alg !== undefined && ASYMMETRIC.test(alg)) algs.add(alg);
   }
   return [...algs];

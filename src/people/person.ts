@@ -38,7 +38,10 @@ export function personFromClaims(claims: Readonly<Record<string, unknown>>, conf
   const org = claims[config.OIDC_ORG_CLAIM];
   const organization = typeof org === "string" && ORG_ID.test(org) ? org : null;
   if (organization === null) {
-    throw new GatewayError("forbidden", `Your account belongs to no organization: its token has no usable "${config.OIDC_ORG_CLAIM}" claim`);
+    throw new GatewayError(
+      "forbidden",
+      `Your account belongs to no organization: its token has no usable "${config.OIDC_ORG_CLAIM}" claim`,
+    );
   }
   const roles = rolesOf(claims[config.OIDC_ROLES_CLAIM]);
   const scopes = new Set<string>();
@@ -46,7 +49,10 @@ export function personFromClaims(claims: Readonly<Record<string, unknown>>, conf
     if (Object.hasOwn(config.OIDC_ROLE_SCOPES, role)) for (const s of config.OIDC_ROLE_SCOPES[role] ?? []) scopes.add(s);
   }
   if (scopes.size === 0) {
-    throw new GatewayError("forbidden", `Your account has no role that may manage API keys (its "${config.OIDC_ROLES_CLAIM}" claim names none of: ${Object.keys(config.OIDC_ROLE_SCOPES).join(", ")})`);
+    throw new GatewayError(
+      "forbidden",
+      `Your account has no role that may manage API keys (its "${config.OIDC_ROLES_CLAIM}" claim names none of: ${Object.keys(config.OIDC_ROLE_SCOPES).join(", ")})`,
+    );
   }
   return {
     sub,

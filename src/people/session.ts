@@ -118,7 +118,14 @@ async function refresh(people: People, data: SessionData, rt: string, url: strin
 }
 
 /** A new ID token from the refresh: same checks as at sign-in, and the same person. */
-async function refreshedClaims(people: People, p: Provider, tokens: oauth.TokenEndpointResponse, data: SessionData, url: string, now: number) {
+async function refreshedClaims(
+  people: People,
+  p: Provider,
+  tokens: oauth.TokenEndpointResponse,
+  data: SessionData,
+  url: string,
+  now: number,
+) {
   const claims = oauth.getValidatedIdTokenClaims(tokens);
   if (!claims || !tokens.id_token) throw signedOut(url);
   try {

@@ -71,7 +71,13 @@ export async function finishSignIn(people: People, request: Request, now: number
   try {
     params = oauth.validateAuthResponse(p.as, p.client, new URL(url), tx.state);
   } catch (err) {
-    throw refused(url, err instanceof oauth.AuthorizationResponseError ? "The identity provider refused the sign-in" : "Sign-in response did not match this browser's sign-in (state)", err);
+    throw refused(
+      url,
+      err instanceof oauth.AuthorizationResponseError
+        ? "The identity provider refused the sign-in"
+        : "Sign-in response did not match this browser's sign-in (state)",
+      err,
+    );
   }
   let tokens: oauth.TokenEndpointResponse;
   try {

@@ -29,12 +29,7 @@ export function originUrl(baseUrl: string, line: RequestLine): string {
  * ways, and hands redirects to the client instead of following them: a
  * followed redirect would carry the request (and any forwarded key) elsewhere.
  */
-export async function forward(
-  upstream: Upstream,
-  line: RequestLine,
-  headers: Headers,
-  body: ReadableStream | null,
-): Promise<Response> {
+export async function forward(upstream: Upstream, line: RequestLine, headers: Headers, body: ReadableStream | null): Promise<Response> {
   const url = originUrl(upstream.baseUrl, line);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), upstream.timeoutMs);
@@ -53,7 +48,12 @@ export async function forward(
       throw new GatewayError("gateway_timeout", `The origin did not answer within ${upstream.timeoutMs} ms`);
     }
     // The configured base URL (validated: no credentials, no query), so "which origin?" is answered in the line.
-    logLine({ level: "error", event: "origin_unreachable", origin: upstream.fetcher ? "service binding ORIGIN" : upstream.baseUrl, message: errorText(err) });
+    logLine({
+      level: "error",
+      event: "origin_unreachable",
+      origin: upstream.fetcher ? "service binding ORIGIN" : upstream.baseUrl,
+      message: errorText(err),
+    });
     throw new GatewayError("bad_gateway", "The origin could not be reached");
   } finally {
     clearTimeout(timer);

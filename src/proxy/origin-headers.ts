@@ -83,7 +83,14 @@ function isStripped(name: string, connectionListed: ReadonlySet<string> | null):
 export function originRequestHeaders(incoming: Headers, id: ForwardIdentity): Headers {
   const connection = incoming.get("connection");
   const connectionListed =
-    connection === null ? null : new Set(connection.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean));
+    connection === null
+      ? null
+      : new Set(
+          connection
+            .split(",")
+            .map((s) => s.trim().toLowerCase())
+            .filter(Boolean),
+        );
   const out = new Headers();
   incoming.forEach((value, name) => {
     if (isStripped(name, connectionListed)) return;

@@ -86,4 +86,3 @@ function find(node: Node, segs: readonly string[], i: number): PatternGroup | un
   const viaStar = node.star && seg !== "" && find(node.star, segs, i + 1);
   return viaStar || node.globstar;
 }
-

@@ -10,23 +10,25 @@ export type Method = (typeof METHODS)[number];
  * case-sensitively: a literal, `*` (exactly one segment) or a final `**`
  * (any number of further segments, none included). Every listed scope is required.
  */
-export const RouteSchema = z.object({
-  methods: z.array(z.enum(METHODS)).nonempty(),
-  pattern: z
-    .string()
-    .regex(/^(\/([A-Za-z0-9._~-]+|\*))*(\/\*\*)?$/, "segments are literals, `*`, or a final `**`")
-    .refine((p) => p.length > 0, "must not be empty"),
-  scopes: z.array(z.string().refine((s) => ALL_SCOPES.has(s), "unknown scope")),
-  /**
-   * `key`: an API key is required; `key_or_person`: an API key or, with sign-in configured, a person
-   * (session cookie or the identity provider's access token: src/people/); `public`: neither.
-   */
-  access: z.enum(["key", "key_or_person", "public"]),
-  /** `origin`: proxied upstream; `gateway`: answered by the Worker itself. */
-  target: z.enum(["origin", "gateway"]),
-}).refine((r) => r.target === "gateway" || (r.access === "key" && r.scopes.length > 0), {
-  message: "a proxied route needs a key and at least one scope (deny by default)",
-});
+export const RouteSchema = z
+  .object({
+    methods: z.array(z.enum(METHODS)).nonempty(),
+    pattern: z
+      .string()
+      .regex(/^(\/([A-Za-z0-9._~-]+|\*))*(\/\*\*)?$/, "segments are literals, `*`, or a final `**`")
+      .refine((p) => p.length > 0, "must not be empty"),
+    scopes: z.array(z.string().refine((s) => ALL_SCOPES.has(s), "unknown scope")),
+    /**
+     * `key`: an API key is required; `key_or_person`: an API key or, with sign-in configured, a person
+     * (session cookie or the identity provider's access token: src/people/); `public`: neither.
+     */
+    access: z.enum(["key", "key_or_person", "public"]),
+    /** `origin`: proxied upstream; `gateway`: answered by the Worker itself. */
+    target: z.enum(["origin", "gateway"]),
+  })
+  .refine((r) => r.target === "gateway" || (r.access === "key" && r.scopes.length > 0), {
+    message: "a proxied route needs a key and at least one scope (deny by default)",
+  });
 export type Route = z.output<typeof RouteSchema>;
 
 type RouteInput = z.input<typeof RouteSchema>;

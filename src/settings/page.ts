@@ -7,7 +7,12 @@ import { escapeHtml } from "./escape.ts";
 import { RATE_PERIODS } from "./shared/rate-periods.ts";
 
 /** The key list's state filter (src/settings/client/key-filter.ts has the same keys). */
-const STATE_OPTIONS = [["active", "Active keys"], ["expired", "Expired keys"], ["revoked", "Revoked keys"], ["all", "All keys"]] as const;
+const STATE_OPTIONS = [
+  ["active", "Active keys"],
+  ["expired", "Expired keys"],
+  ["revoked", "Revoked keys"],
+  ["all", "All keys"],
+] as const;
 
 /**
  * The settings page's HTML. Static except for the scope catalog, rendered
@@ -81,7 +86,8 @@ const fieldErrorLine = (field: string): string => `<p class="field-error" id="${
 /** The key table's header row, from the column list the client renders cells for. */
 function keyColumnHeaders(): string {
   return KEY_COLUMNS.map(
-    (c) => `<th scope="col" class="col-${c.id}">${c.hideLabel ? `<span class="visually-hidden">${escapeHtml(c.label)}</span>` : escapeHtml(c.label)}</th>`,
+    (c) =>
+      `<th scope="col" class="col-${c.id}">${c.hideLabel ? `<span class="visually-hidden">${escapeHtml(c.label)}</span>` : escapeHtml(c.label)}</th>`,
   ).join("");
 }
 

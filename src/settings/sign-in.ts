@@ -48,7 +48,12 @@ function refusalPage(err: GatewayError): Response {
 <body><main><h1>Sign-in refused</h1><p id="signin-refusal">${escapeHtml(err.message)}</p>
 <p><a href="${AFTER_PATH}">Back to the sign-in page</a></p></main></body></html>
 `;
-  const headers = new Headers({ ...SECURITY_HEADERS, ...err.headers, "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+  const headers = new Headers({
+    ...SECURITY_HEADERS,
+    ...err.headers,
+    "content-type": "text/html; charset=utf-8",
+    "cache-control": "no-store",
+  });
   return new Response(body, { status: err.status, headers });
 }
 

@@ -29,7 +29,8 @@ export function actorFromColumns(text: string, user: string | null): Actor {
   if (user === null) return text;
   try {
     const parsed = JSON.parse(user) as { id?: unknown; email?: unknown };
-    if (typeof parsed.id === "string") return { type: "user", id: parsed.id, email: typeof parsed.email === "string" ? parsed.email : null };
+    if (typeof parsed.id === "string")
+      return { type: "user", id: parsed.id, email: typeof parsed.email === "string" ? parsed.email : null };
   } catch {
     // Written by actorColumns only: unreachable unless the row was edited by hand.
   }

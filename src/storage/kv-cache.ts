@@ -13,7 +13,10 @@ const isStringOrNull = (v: unknown) => v === null || typeof v === "string";
 const isPositiveInt = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v > 0;
 const isOptional = (v: unknown, ok: (v: unknown) => boolean) => v === undefined || v === null || ok(v);
 const isRateLimit = (v: unknown) =>
-  typeof v === "object" && v !== null && isPositiveInt((v as Record<string, unknown>).limit) && isPositiveInt((v as Record<string, unknown>).period_s);
+  typeof v === "object" &&
+  v !== null &&
+  isPositiveInt((v as Record<string, unknown>).limit) &&
+  isPositiveInt((v as Record<string, unknown>).period_s);
 
 /** Entries written before test mode have no `mode`: they can only be live keys. */
 function isAuthRecord(v: unknown): v is Omit<AuthRecord, "mode"> & Partial<Pick<AuthRecord, "mode">> {
@@ -36,8 +39,7 @@ function isAuthRecord(v: unknown): v is Omit<AuthRecord, "mode"> & Partial<Pick<
 }
 
 // Absent in entries written before allowlists existed: those keys have none, and never will (immutable).
-const isAllowlist = (v: unknown) =>
-  v === undefined || v === null || (Array.isArray(v) && v.every((c) => typeof c === "string"));
+const isAllowlist = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.every((c) => typeof c === "string"));
 
 /** The cached record, or null when KV has none (or holds something unreadable). */
 export async function readCachedRecord(kv: KeyValueStore, hash: string, cacheTtl: number): Promise<AuthRecord | null> {

@@ -71,7 +71,8 @@ export function toAuthRecord(row: KeyRow): AuthRecord {
 export const scopesOf = (row: KeyRow): string[] => JSON.parse(row.scopes) as string[];
 
 /** The row's IP allowlist (null: any address), decoded here only. */
-export const allowedCidrsOf = (row: KeyRow): string[] | null => (row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]));
+export const allowedCidrsOf = (row: KeyRow): string[] | null =>
+  row.allowed_cidrs === null ? null : (JSON.parse(row.allowed_cidrs) as string[]);
 
 export function rateLimitOf(row: KeyRow): RateLimit | null {
   return row.rate_limit_limit !== null && row.rate_limit_period_s !== null
@@ -166,9 +167,7 @@ const FEED_KEEP_MS = 24 * 3600 * 1000;
  * revocation keeps the first time and a grace period can only be shortened.
  */
 export function revokeStatement(db: SqlDatabase, id: string, at: string) {
-  return db
-    .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND (revoked_at IS NULL OR revoked_at > ?)")
-    .bind(at, id, at);
+  return db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND (revoked_at IS NULL OR revoked_at > ?)").bind(at, id, at);
 }
 
 /** Conditional, so isolates racing on one key write at most once per interval. */
@@ -237,7 +236,14 @@ export async function rotateKeyRow(db: SqlDatabase, old: KeyRow, successor: KeyR
   await db.batch([
     ...insertKeyStatements(db, successor),
     revokeStatement(db, old.id, oldEndsAt),
-    eventStatement(db, old.id, old.organization_id, "rotated", actorFromColumns(successor.created_by, successor.created_by_user), successor.created_at),
+    eventStatement(
+      db,
+      old.id,
+      old.organization_id,
+      "rotated",
+      actorFromColumns(successor.created_by, successor.created_by_user),
+      successor.created_at,
+    ),
     // The end of a grace period is a scheduled revocation: isolates learn of it now.
     ...revocationFeedStatements(db, old.id, successor.created_at),
   ]);

@@ -27,7 +27,8 @@ export function usageRange(q: { from?: string | undefined; to?: string | undefin
   const size = BUCKET_MS[q.granularity];
   const end = q.to === undefined ? now : Date.parse(q.to);
   const from = q.from === undefined ? Math.ceil(end / size) * size - DEFAULT_SPAN_MS[q.granularity] : Date.parse(q.from);
-  if (from > end) throw new GatewayError("invalid_request", q.to === undefined ? "from: must not be in the future" : "from: must not be after to");
+  if (from > end)
+    throw new GatewayError("invalid_request", q.to === undefined ? "from: must not be in the future" : "from: must not be after to");
   const start = Math.floor(from / size) * size;
   const buckets = Math.ceil((end - start) / size);
   if (buckets > MAX_USAGE_BUCKETS) {

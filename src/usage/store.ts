@@ -28,7 +28,10 @@ export function usageStoreFor(config: Config, env: Bindings): UsageStore {
   if (missing.length > 0 || !env.USAGE) {
     // Named for the log line and /healthz (src/gateway/runtime.ts), with USAGE_STORE that asks for them.
     const settings = ["USAGE_STORE", ...missing.map(([name]) => name)];
-    throw new ConfigError(`Invalid configuration: USAGE_STORE=analytics_engine needs ${missing.map(([, what]) => what).join(", ")}`, settings);
+    throw new ConfigError(
+      `Invalid configuration: USAGE_STORE=analytics_engine needs ${missing.map(([, what]) => what).join(", ")}`,
+      settings,
+    );
   }
   const source = new AnalyticsSqlSource({
     url: config.ANALYTICS_SQL_URL ?? sqlApiUrl(config.ANALYTICS_ACCOUNT_ID ?? ""),

@@ -96,7 +96,10 @@ async function screenshot(page: Page, name: string, fullPage = true): Promise<vo
 /** A main screen at both widths the page is made for: desktop (1280×900) and phone (390×844), each checked for sideways scrolling. */
 async function screenshotBoth(page: Page, name: string, fullPage = true): Promise<void> {
   const before = page.viewportSize() ?? DESKTOP;
-  for (const [label, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+  for (const [label, size] of [
+    ["desktop", DESKTOP],
+    ["phone", PHONE],
+  ] as const) {
     await page.setViewportSize(size);
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     check(overflow <= 0, `${name} at ${size.width} px: the page is ${overflow} px wider than the screen`);
@@ -156,9 +159,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function stopGroup(child: ChildProcess): Promise<void> {
   const pid = child.pid;
   if (pid === undefined) return;
-  const exited = child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => child.once("exit", () => r()));
+  const exited =
+    child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once("exit", () => r()));
   const signal = (sig: NodeJS.Signals) => {
     try {
       process.kill(-pid, sig);
@@ -191,17 +193,20 @@ async function startStack(): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), "browser-test-state-"));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const [port, originPort, idpPort] = await freePorts(3);
-  const child = spawn(
-    process.execPath,
-    [START_SCRIPT, "--persist-to", join(dir, "state"), "--dev-vars", join(dir, ".dev.vars")],
-    {
-      cwd: PROJECT_DIR,
-      // Its own process group, so wrangler dev and workerd are stopped with it.
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PORT: String(port), ORIGIN_PORT: String(originPort), IDP_PORT: String(idpPort), WRANGLER_SEND_METRICS: "false", CI: "1" },
+  const child = spawn(process.execPath, [START_SCRIPT, "--persist-to", join(dir, "state"), "--dev-vars", join(dir, ".dev.vars")], {
+    cwd: PROJECT_DIR,
+    // Its own process group, so wrangler dev and workerd are stopped with it.
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      ORIGIN_PORT: String(originPort),
+      IDP_PORT: String(idpPort),
+      WRANGLER_SEND_METRICS: "false",
+      CI: "1",
     },
-  );
+  });
   cleanups.push(() => stopGroup(child));
   let output = "";
   child.stdout!.setEncoding("utf8").on("data", (s: string) => (output += s));
@@ -232,7 +237,10 @@ async function gatewayStatus(stack: Stack, key: string): Promise<{ status: numbe
 // ---------------------------------------------------------------- the scenario
 
 async function scenario(): Promise<void> {
-  check(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium); this test never downloads a browser`);
+  check(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium); this test never downloads a browser`,
+  );
   await mkdir(SHOTS_DIR, { recursive: true });
   for (const f of await readdir(SHOTS_DIR)) if (f.endsWith(".png")) await rm(join(SHOTS_DIR, f));
 
@@ -315,7 +323,9 @@ async function scenario(): Promise<void> {
     await page.click("#generate-open");
     await page.locator("#generate-dialog").waitFor({ state: "visible" });
     check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "generate-name", "focus is not on the name field");
-    const fits = await page.evaluate<boolean>('(() => { const d = document.getElementById("generate-dialog"); return d.scrollHeight <= d.clientHeight + 1; })()');
+    const fits = await page.evaluate<boolean>(
+      '(() => { const d = document.getElementById("generate-dialog"); return d.scrollHeight <= d.clientHeight + 1; })()',
+    );
     check(fits, "“Generate new key” does not fit one screen at 1280×900");
     // Nothing filled in: the errors are at their fields, the first one focused and marked invalid.
     await page.fill("#generate-name", "   ");
@@ -323,8 +333,14 @@ async function scenario(): Promise<void> {
     await page.locator("#generate-name-error").waitFor({ state: "visible" });
     check(((await page.textContent("#generate-name-error")) ?? "").includes("Give the key a name"), "no error at the name");
     check((await page.getAttribute("#generate-name", "aria-invalid")) === "true", "the name is not marked aria-invalid");
-    check(((await page.getAttribute("#generate-name", "aria-describedby")) ?? "").includes("generate-name-error"), "the name does not point at its error");
-    check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "generate-name", "focus did not move to the first bad field");
+    check(
+      ((await page.getAttribute("#generate-name", "aria-describedby")) ?? "").includes("generate-name-error"),
+      "the name does not point at its error",
+    );
+    check(
+      (await page.evaluate<string | undefined>("document.activeElement?.id")) === "generate-name",
+      "focus did not move to the first bad field",
+    );
     check(await page.locator("#scope-picker-error").isVisible(), "no error at the scopes");
     check(await page.locator("#generate-error").isHidden(), "a field's error went to the bottom of the dialog");
     await screenshot(page, "generate-field-errors", false);
@@ -388,7 +404,10 @@ async function scenario(): Promise<void> {
     const title = (await page.textContent("#revoke-title")) ?? "";
     const text = (await page.textContent("#revoke-text")) ?? "";
     check(title.includes(name) && text.includes(newKey.slice(-4)), `the confirmation does not name the key: ${title} / ${text}`);
-    check((await page.evaluate<string | null | undefined>("document.activeElement?.textContent")) === "Cancel", "a destructive dialog must focus Cancel first");
+    check(
+      (await page.evaluate<string | null | undefined>("document.activeElement?.textContent")) === "Cancel",
+      "a destructive dialog must focus Cancel first",
+    );
     await screenshot(page, "revoke-confirm", false);
     await page.click("#revoke-confirm");
     await page.locator("#revoke-dialog").waitFor({ state: "hidden" });
@@ -412,7 +431,10 @@ async function scenario(): Promise<void> {
     check((await page.locator("#keys-body tr:not([hidden])").count()) === 1, "the search by name shows other keys");
     const id = (await row.getAttribute("data-key-id")) ?? "";
     await page.fill("#key-search", id);
-    check((await page.locator("#keys-body tr:not([hidden])").count()) === 1 && (await row.isVisible()), "the search by key id does not find it");
+    check(
+      (await page.locator("#keys-body tr:not([hidden])").count()) === 1 && (await row.isVisible()),
+      "the search by key id does not find it",
+    );
     await page.fill("#key-search", "no key is called this");
     await page.locator("#keys-empty", { hasText: "No keys match" }).waitFor();
     await screenshotBoth(page, "search-no-match", false);
@@ -466,7 +488,10 @@ async function scenario(): Promise<void> {
     await page.keyboard.press("Escape");
     await page.locator("#reveal-confirm").waitFor({ state: "visible" });
     check(((await shown.textContent()) ?? "").trim() === successor, "Escape lost the key");
-    check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "reveal-back", "the question does not take the focus");
+    check(
+      (await page.evaluate<string | undefined>("document.activeElement?.id")) === "reveal-back",
+      "the question does not take the focus",
+    );
     await screenshotBoth(page, "reveal-escape-confirm", false);
     // Escape again (Chromium may close a dialog without a cancelable event now): still there.
     await page.keyboard.press("Escape");
@@ -489,26 +514,29 @@ async function scenario(): Promise<void> {
     await screenshot(page, "rotated");
   });
 
-  await step("Revoke on the successor says the old key still works and offers to end both; on the old key, that it works until its grace ends", async () => {
-    const rows = page.locator("#keys-body tr", { hasText: "demo-read (renamed)" });
-    const newRow = rows.nth(0);
-    await newRow.locator(".menu-button").click();
-    await newRow.getByRole("menuitem", { name: "Revoke…" }).click();
-    await page.locator("#revoke-dialog").waitFor({ state: "visible" });
-    const about = (await page.textContent("#revoke-predecessor-text")) ?? "";
-    check(/still works until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(about), `the grace period is not stated: ${about}`);
-    check(((await page.textContent("#revoke-both-label")) ?? "").includes("Also revoke the old key"), "no offer to end both");
-    check(!(await page.isChecked("#revoke-both")), "ending both is chosen by default");
-    await screenshotBoth(page, "revoke-successor", false);
-    await page.click("#revoke-dialog .close-dialog");
-    const oldRow = rows.nth(1);
-    await oldRow.locator(".menu-button").click();
-    await oldRow.getByRole("menuitem", { name: "Revoke…" }).click();
-    const text = (await page.textContent("#revoke-text")) ?? "";
-    check(text.includes("was rotated and works until") && text.includes("stops it now instead"), `the old key's revoke says: ${text}`);
-    check(await page.locator("#revoke-predecessor").isHidden(), "the old key has no predecessor to offer");
-    await page.click("#revoke-dialog .close-dialog");
-  });
+  await step(
+    "Revoke on the successor says the old key still works and offers to end both; on the old key, that it works until its grace ends",
+    async () => {
+      const rows = page.locator("#keys-body tr", { hasText: "demo-read (renamed)" });
+      const newRow = rows.nth(0);
+      await newRow.locator(".menu-button").click();
+      await newRow.getByRole("menuitem", { name: "Revoke…" }).click();
+      await page.locator("#revoke-dialog").waitFor({ state: "visible" });
+      const about = (await page.textContent("#revoke-predecessor-text")) ?? "";
+      check(/still works until \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(about), `the grace period is not stated: ${about}`);
+      check(((await page.textContent("#revoke-both-label")) ?? "").includes("Also revoke the old key"), "no offer to end both");
+      check(!(await page.isChecked("#revoke-both")), "ending both is chosen by default");
+      await screenshotBoth(page, "revoke-successor", false);
+      await page.click("#revoke-dialog .close-dialog");
+      const oldRow = rows.nth(1);
+      await oldRow.locator(".menu-button").click();
+      await oldRow.getByRole("menuitem", { name: "Revoke…" }).click();
+      const text = (await page.textContent("#revoke-text")) ?? "";
+      check(text.includes("was rotated and works until") && text.includes("stops it now instead"), `the old key's revoke says: ${text}`);
+      check(await page.locator("#revoke-predecessor").isHidden(), "the old key has no predecessor to offer");
+      await page.click("#revoke-dialog .close-dialog");
+    },
+  );
 
   await step("the detail view (#key=<id>): id with copy, scopes, rotation links, events; a revoked key offers no Rename", async () => {
     const rows = page.locator("#keys-body tr", { hasText: "demo-read (renamed)" });
@@ -523,7 +551,8 @@ async function scenario(): Promise<void> {
     await page.locator("#key-detail [role=status]", { hasText: "Copied" }).waitFor();
     check((await page.evaluate<string>("navigator.clipboard.readText()")) === newId, "Copy id did not copy the id");
     const facts = ((await page.textContent("#detail-facts")) ?? "").replace(/\s+/g, " ");
-    for (const part of ["Mode", "Scopes", "Rate limit", "IP allowlist", "Expires", "Created", "Last used", "Replaces"]) check(facts.includes(part), `the detail view lacks ${part}: ${facts}`);
+    for (const part of ["Mode", "Scopes", "Rate limit", "IP allowlist", "Expires", "Created", "Last used", "Replaces"])
+      check(facts.includes(part), `the detail view lacks ${part}: ${facts}`);
     check(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(facts), "the detail view shows no exact UTC time");
     await page.locator("#detail-events li[data-type=created]").waitFor();
     await screenshotBoth(page, "key-detail", false);
@@ -534,7 +563,10 @@ async function scenario(): Promise<void> {
     check(((await page.textContent("#detail-facts")) ?? "").includes("Replaced by"), "the old key does not name its successor");
     await page.keyboard.press("Escape");
     await page.locator("#key-detail").waitFor({ state: "hidden" });
-    const left = await page.waitForFunction("!location.hash.startsWith('#key=')", undefined, { timeout: 2_000 }).then(() => true, () => false);
+    const left = await page.waitForFunction("!location.hash.startsWith('#key=')", undefined, { timeout: 2_000 }).then(
+      () => true,
+      () => false,
+    );
     check(left, "closing the detail view left its URL");
     // A revoked key, opened by its URL: history, no Rename.
     await showState(page, "all");
@@ -566,58 +598,78 @@ async function scenario(): Promise<void> {
   });
 
   const sandboxName = "sandbox (test mode)";
-  await step("generate a test-mode key with a rate limit, quota and IP allowlist; a bad block is the API's 400, in the dialog", async () => {
-    await page.click("#generate-open");
-    await page.locator("#generate-dialog").waitFor({ state: "visible" });
-    check(await page.locator("#mode-live").isChecked(), "a live key's dialog should default to Live");
-    check(await page.locator("#mode-test").isEnabled(), "a live key may create test keys");
-    check(((await page.textContent("#limits-fixed")) ?? "").includes("fixed"), "the dialog does not say limits are fixed");
-    await page.fill("#generate-name", sandboxName);
-    await chooseScope(page, "scope-candidates-read");
-    await page.check("#mode-test");
-    await page.click("#limits-details summary");
-    await page.fill("#rate-limit", "100");
-    await page.selectOption("#rate-period", "60");
-    await page.fill("#monthly-quota", "5000");
-    await page.fill("#allowed-cidrs", "203.0.113.0/24\n10.1.0.0/8\n");
-    expected400s += 1;
-    await page.click("#generate-submit");
-    // The API's 400 names allowed_cidrs.1: the page says line 2 of the allowlist, next to it.
-    const error = page.locator("#allowed-cidrs-error");
-    await error.waitFor({ state: "visible" });
-    const text = (await error.textContent()) ?? "";
-    check(text.startsWith("IP allowlist, line 2:") && text.includes("10.0.0.0/8") && !text.includes("allowed_cidrs"), `the API's 400 is not placed: ${text}`);
-    check((await page.getAttribute("#allowed-cidrs", "aria-invalid")) === "true", "the allowlist is not marked aria-invalid");
-    check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "allowed-cidrs", "focus is not on the allowlist");
-    check((await page.locator("#keys-body tr", { hasText: sandboxName }).count()) === 0, "a refused key appeared in the table");
-    await screenshot(page, "generate-limits-refused", false);
-    await page.fill("#allowed-cidrs", "203.0.113.0/24\n\n2001:db8::/32\n");
-    await page.click("#generate-submit");
-    const shown = page.locator("#revealed-key");
-    await shown.waitFor({ state: "visible" });
-    const key = ((await shown.textContent()) ?? "").trim();
-    check(TEST_KEY_PATTERN.test(key), `not a test key: ${key}`);
-    await discardRevealed(page);
-    const row = page.locator("#keys-body tr", { hasText: sandboxName });
-    await row.waitFor();
-    check((await row.locator(".mode-badge", { hasText: "test" }).count()) === 1, "no test badge");
-    const limits = ((await row.locator('td[data-label="Limits"]').textContent()) ?? "").replace(/\s+/g, " ");
-    for (const part of ["100/minute", "5,000/month", "2 IP blocks"]) check(limits.includes(part), `Limits cell lacks “${part}”: ${limits}`);
-    const full = (await row.locator("ul.limits").getAttribute("title")) ?? "";
-    for (const part of ["100 requests per minute", "5,000 requests a month (UTC)", "203.0.113.0/24, 2001:db8::/32"]) check(full.includes(part), `the limits' title lacks “${part}”: ${full}`);
-    const plain = ((await page.locator("#keys-body tr", { hasText: "demo-admin" }).locator('td[data-label="Limits"]').textContent()) ?? "").trim();
-    check(plain === "\u2014", `a key without limits should show “—”: ${plain}`);
-    check((await page.locator("#keys-body tr", { hasText: "demo-admin" }).locator(".mode-badge").count()) === 0, "a live key has a test badge");
-    const api = (await (await fetch(`${baseUrl}/api/v1/api-keys/${await row.getAttribute("data-key-id")}`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json()) as {
-      data: { mode: string; rate_limit: unknown; monthly_quota: unknown; allowed_cidrs: unknown };
-    };
-    check(api.data.mode === "test", `mode ${api.data.mode}`);
-    check(JSON.stringify(api.data.rate_limit) === '{"limit":100,"period_s":60}', `rate_limit ${JSON.stringify(api.data.rate_limit)}`);
-    check(api.data.monthly_quota === 5000, `monthly_quota ${String(api.data.monthly_quota)}`);
-    check(JSON.stringify(api.data.allowed_cidrs) === '["203.0.113.0/24","2001:db8::/32"]', `allowed_cidrs ${JSON.stringify(api.data.allowed_cidrs)}`);
-    await screenshot(page, "test-key-with-limits");
-    sandboxKey = key;
-  });
+  await step(
+    "generate a test-mode key with a rate limit, quota and IP allowlist; a bad block is the API's 400, in the dialog",
+    async () => {
+      await page.click("#generate-open");
+      await page.locator("#generate-dialog").waitFor({ state: "visible" });
+      check(await page.locator("#mode-live").isChecked(), "a live key's dialog should default to Live");
+      check(await page.locator("#mode-test").isEnabled(), "a live key may create test keys");
+      check(((await page.textContent("#limits-fixed")) ?? "").includes("fixed"), "the dialog does not say limits are fixed");
+      await page.fill("#generate-name", sandboxName);
+      await chooseScope(page, "scope-candidates-read");
+      await page.check("#mode-test");
+      await page.click("#limits-details summary");
+      await page.fill("#rate-limit", "100");
+      await page.selectOption("#rate-period", "60");
+      await page.fill("#monthly-quota", "5000");
+      await page.fill("#allowed-cidrs", "203.0.113.0/24\n10.1.0.0/8\n");
+      expected400s += 1;
+      await page.click("#generate-submit");
+      // The API's 400 names allowed_cidrs.1: the page says line 2 of the allowlist, next to it.
+      const error = page.locator("#allowed-cidrs-error");
+      await error.waitFor({ state: "visible" });
+      const text = (await error.textContent()) ?? "";
+      check(
+        text.startsWith("IP allowlist, line 2:") && text.includes("10.0.0.0/8") && !text.includes("allowed_cidrs"),
+        `the API's 400 is not placed: ${text}`,
+      );
+      check((await page.getAttribute("#allowed-cidrs", "aria-invalid")) === "true", "the allowlist is not marked aria-invalid");
+      check((await page.evaluate<string | undefined>("document.activeElement?.id")) === "allowed-cidrs", "focus is not on the allowlist");
+      check((await page.locator("#keys-body tr", { hasText: sandboxName }).count()) === 0, "a refused key appeared in the table");
+      await screenshot(page, "generate-limits-refused", false);
+      await page.fill("#allowed-cidrs", "203.0.113.0/24\n\n2001:db8::/32\n");
+      await page.click("#generate-submit");
+      const shown = page.locator("#revealed-key");
+      await shown.waitFor({ state: "visible" });
+      const key = ((await shown.textContent()) ?? "").trim();
+      check(TEST_KEY_PATTERN.test(key), `not a test key: ${key}`);
+      await discardRevealed(page);
+      const row = page.locator("#keys-body tr", { hasText: sandboxName });
+      await row.waitFor();
+      check((await row.locator(".mode-badge", { hasText: "test" }).count()) === 1, "no test badge");
+      const limits = ((await row.locator('td[data-label="Limits"]').textContent()) ?? "").replace(/\s+/g, " ");
+      for (const part of ["100/minute", "5,000/month", "2 IP blocks"])
+        check(limits.includes(part), `Limits cell lacks “${part}”: ${limits}`);
+      const full = (await row.locator("ul.limits").getAttribute("title")) ?? "";
+      for (const part of ["100 requests per minute", "5,000 requests a month (UTC)", "203.0.113.0/24, 2001:db8::/32"])
+        check(full.includes(part), `the limits' title lacks “${part}”: ${full}`);
+      const plain = (
+        (await page.locator("#keys-body tr", { hasText: "demo-admin" }).locator('td[data-label="Limits"]').textContent()) ?? ""
+      ).trim();
+      check(plain === "\u2014", `a key without limits should show “—”: ${plain}`);
+      check(
+        (await page.locator("#keys-body tr", { hasText: "demo-admin" }).locator(".mode-badge").count()) === 0,
+        "a live key has a test badge",
+      );
+      const api = (await (
+        await fetch(`${baseUrl}/api/v1/api-keys/${await row.getAttribute("data-key-id")}`, {
+          headers: { authorization: `Bearer ${stack.adminKey}` },
+        })
+      ).json()) as {
+        data: { mode: string; rate_limit: unknown; monthly_quota: unknown; allowed_cidrs: unknown };
+      };
+      check(api.data.mode === "test", `mode ${api.data.mode}`);
+      check(JSON.stringify(api.data.rate_limit) === '{"limit":100,"period_s":60}', `rate_limit ${JSON.stringify(api.data.rate_limit)}`);
+      check(api.data.monthly_quota === 5000, `monthly_quota ${String(api.data.monthly_quota)}`);
+      check(
+        JSON.stringify(api.data.allowed_cidrs) === '["203.0.113.0/24","2001:db8::/32"]',
+        `allowed_cidrs ${JSON.stringify(api.data.allowed_cidrs)}`,
+      );
+      await screenshot(page, "test-key-with-limits");
+      sandboxKey = key;
+    },
+  );
 
   await step("its usage chart shows the requests it made (3 refused by its allowlist: 4xx)", async () => {
     for (let i = 0; i < 3; i++) {
@@ -640,7 +692,9 @@ async function scenario(): Promise<void> {
       await page.click("#usage-hour");
     }
     check(shown === "3", `the chart shows ${shown} requests, expected 3`);
-    const api = (await (await fetch(`${baseUrl}/api/v1/api-keys/${id}/usage`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json()) as {
+    const api = (await (
+      await fetch(`${baseUrl}/api/v1/api-keys/${id}/usage`, { headers: { authorization: `Bearer ${stack.adminKey}` } })
+    ).json()) as {
       data: { buckets: Record<string, number>[] };
     };
     for (const c of ["2xx", "3xx", "4xx", "5xx"]) {
@@ -679,20 +733,26 @@ async function scenario(): Promise<void> {
     let mismatch = "";
     for (;;) {
       await page.locator('#usage-chart[aria-busy="false"] #usage-total').waitFor();
-      const api = (await (await fetch(`${baseUrl}/api/v1/api-keys/${id}/usage`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json()) as {
+      const api = (await (
+        await fetch(`${baseUrl}/api/v1/api-keys/${id}/usage`, { headers: { authorization: `Bearer ${stack.adminKey}` } })
+      ).json()) as {
         data: { buckets: Record<string, number>[] };
       };
       const sum = (c: string) => api.data.buckets.reduce((total, b) => total + (b[c] ?? 0), 0);
       const onPage = async (c: string) => (await page.locator(`#usage-totals li[data-class="${c}"] .usage-count`).textContent()) ?? "";
       mismatch = "";
-      for (const c of ["2xx", "4xx"]) if ((await onPage(c)) !== String(sum(c))) mismatch += `${c}: page ${await onPage(c)}, API ${sum(c)}; `;
+      for (const c of ["2xx", "4xx"])
+        if ((await onPage(c)) !== String(sum(c))) mismatch += `${c}: page ${await onPage(c)}, API ${sum(c)}; `;
       if (sum("2xx") < 1 || sum("4xx") < 1) mismatch += "the API has not counted both classes yet; ";
       if (!mismatch || Date.now() - t0 > USAGE_WAIT_MS) break;
       await sleep(500);
       await page.click("#usage-hour");
     }
     check(mismatch === "", mismatch);
-    check((await page.locator("#usage-svg rect.usage-2xx").count()) >= 1 && (await page.locator("#usage-svg rect.usage-4xx").count()) >= 1, "the bar is not stacked");
+    check(
+      (await page.locator("#usage-svg rect.usage-2xx").count()) >= 1 && (await page.locator("#usage-svg rect.usage-4xx").count()) >= 1,
+      "the bar is not stacked",
+    );
     await screenshot(page, "usage-two-classes", false);
     await page.keyboard.press("Escape");
     await page.locator("#usage-dialog").waitFor({ state: "hidden" });
@@ -711,7 +771,10 @@ async function scenario(): Promise<void> {
     const key = ((await shown.textContent()) ?? "").trim();
     check(KEY_PATTERN.test(key), "the dialog shows no key");
     const granted = ((await page.textContent("#reveal-about")) ?? "").split(" \u00b7 ").at(-1)?.split(" ").sort() ?? [];
-    check(JSON.stringify(granted) === '["api_keys:read","api_keys:write","candidates:read"]', `Write did not grant Read too: ${granted.join(" ")}`);
+    check(
+      JSON.stringify(granted) === '["api_keys:read","api_keys:write","candidates:read"]',
+      `Write did not grant Read too: ${granted.join(" ")}`,
+    );
     await discardRevealed(page);
     return key;
   });
@@ -722,7 +785,8 @@ async function scenario(): Promise<void> {
     `<img src=x id=injected>${"<b>bold</b>".repeat(5)}`,
   ];
   await step("any name the API accepts (100 characters without spaces, 100 × é, HTML) keeps the layout, at both widths", async () => {
-    for (const long of longNames) await createByApi(stack, { name: long, scopes: ["candidates:read"], expires_at: new Date(Date.now() + 3 * 86400_000).toISOString() });
+    for (const long of longNames)
+      await createByApi(stack, { name: long, scopes: ["candidates:read"], expires_at: new Date(Date.now() + 3 * 86400_000).toISOString() });
     await page.reload();
     for (const long of longNames) await page.locator(`#keys-body a.key-link[title="${long.replace(/"/g, '\\"')}"]`).waitFor();
     check((await page.locator("#keys-body #injected, #keys-body b").count()) === 0, "a name was rendered as HTML");
@@ -736,9 +800,15 @@ async function scenario(): Promise<void> {
         line: parseFloat(getComputedStyle(document.body).lineHeight) || 23,
       };
     })()`);
-    check(layout.overflow <= 0 && layout.wrap <= 0, `at 1280 px the page overflows by ${layout.overflow} px, the table by ${layout.wrap} px`);
+    check(
+      layout.overflow <= 0 && layout.wrap <= 0,
+      `at 1280 px the page overflows by ${layout.overflow} px, the table by ${layout.wrap} px`,
+    );
     // Two lines of text, cell padding and a border: taller means a row wraps to a third line.
-    check(layout.tallest <= 2 * layout.line + 24, `a row is ${layout.tallest} px tall at 1280 px (line ${layout.line} px): more than two lines`);
+    check(
+      layout.tallest <= 2 * layout.line + 24,
+      `a row is ${layout.tallest} px tall at 1280 px (line ${layout.line} px): more than two lines`,
+    );
     const stamp = (await page.locator("#keys-body tr:not([hidden]) time").first().getAttribute("title")) ?? "";
     check(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/.test(stamp), `a time's exact form does not say UTC: ${stamp}`);
     const soon = page.locator("#keys-body tr", { hasText: "acme_prod_candidate_sync_" });
@@ -754,7 +824,9 @@ async function scenario(): Promise<void> {
   });
 
   await step("the usage chart labels the API's buckets in UTC, in browsers west and east of UTC", async () => {
-    const sandbox = (await apiGet<{ items: { id: string; name: string }[] }>(stack, "/api/v1/api-keys?limit=100")).items.find((k) => k.name === sandboxName);
+    const sandbox = (await apiGet<{ items: { id: string; name: string }[] }>(stack, "/api/v1/api-keys?limit=100")).items.find(
+      (k) => k.name === sandboxName,
+    );
     check(sandbox !== undefined, "the test-mode key is not listed");
     const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: 60_000 });
     try {
@@ -774,14 +846,25 @@ async function scenario(): Promise<void> {
           await p.click(`#usage-${granularity}`);
           await p.locator(`#usage-${granularity}[aria-pressed="true"]`).waitFor();
           await p.locator('#usage-chart[aria-busy="false"] #usage-total').waitFor();
-          const api = await apiGet<{ buckets: { start: string }[] }>(stack, `/api/v1/api-keys/${sandbox.id}/usage?granularity=${granularity}`);
+          const api = await apiGet<{ buckets: { start: string }[] }>(
+            stack,
+            `/api/v1/api-keys/${sandbox.id}/usage?granularity=${granularity}`,
+          );
           const labels = await p.locator("#usage-chart table tbody th").allTextContents();
           const expected = api.buckets.map((b) => utcBucketLabel(b.start, granularity));
           // The range ends now: an hour may have turned between the two requests.
-          const same = labels.length === expected.length && (labels.join() === expected.join() || labels.slice(1).join() === expected.slice(0, -1).join());
-          check(same, `${timezoneId}, ${granularity}: labels ${labels.slice(0, 3).join(" | ")}… but the API's buckets are ${expected.slice(0, 3).join(" | ")}…`);
+          const same =
+            labels.length === expected.length &&
+            (labels.join() === expected.join() || labels.slice(1).join() === expected.slice(0, -1).join());
+          check(
+            same,
+            `${timezoneId}, ${granularity}: labels ${labels.slice(0, 3).join(" | ")}… but the API's buckets are ${expected.slice(0, 3).join(" | ")}…`,
+          );
           const ticks = await p.locator("#usage-svg text.usage-tick").allTextContents();
-          check(ticks.some((t) => t === labels[0] || t === expected[0]), `${timezoneId}: the axis does not start at the first bucket: ${ticks.join(" | ")}`);
+          check(
+            ticks.some((t) => t === labels[0] || t === expected[0]),
+            `${timezoneId}: the axis does not start at the first bucket: ${ticks.join(" | ")}`,
+          );
         }
         await screenshot(p, `usage-${timezoneId.replace("/", "-")}`, false);
         await zoned.close();
@@ -916,7 +999,7 @@ async function scenario(): Promise<void> {
     check(((await page.textContent("#session-display")) ?? "") === admin.email, "the session does not show the person's email");
     check(((await page.textContent("#session-org")) ?? "") === "demo", "the session does not show organization demo");
     const cookie = (await context.cookies()).find((c) => c.name === "gw_session");
-    check(cookie !== undefined && cookie.httpOnly && cookie.sameSite === "Lax", "no HttpOnly SameSite=Lax session cookie");
+    check(cookie?.httpOnly === true && cookie.sameSite === "Lax", "no HttpOnly SameSite=Lax session cookie");
     check(!(await page.evaluate<string>("document.cookie")).includes("gw_session"), "the page's script can read the session cookie");
     check((await page.evaluate<number>("sessionStorage.length")) === 0, "a person's sign-in stored something in sessionStorage");
     await screenshot(page, "person-signed-in");
@@ -947,7 +1030,10 @@ async function scenario(): Promise<void> {
     await page.click("#sign-out");
     await page.waitForURL(`${baseUrl}/settings/api-keys`);
     await page.locator("#person-signin-link").waitFor({ state: "visible" });
-    check((await context.cookies()).every((c) => c.name !== "gw_session"), "the session cookie survived signing out");
+    check(
+      (await context.cookies()).every((c) => c.name !== "gw_session"),
+      "the session cookie survived signing out",
+    );
     check(await page.locator("#keys-view").isHidden(), "the keys are still shown after signing out");
     await screenshot(page, "person-signed-out");
   });

@@ -32,17 +32,13 @@ describe("wrangler deploy --dry-run --env production", () => {
   it("builds the production bundle offline, under 1 MiB", { timeout: 120_000 }, async ({ annotate }) => {
     const outdir = await mkdtemp(join(tmpdir(), "deploy-dry-run-"));
     dirs.push(outdir);
-    const { stdout, stderr } = await run(
-      process.execPath,
-      [WRANGLER, "deploy", "--dry-run", "--env", "production", "--outdir", outdir],
-      {
-        cwd: PROJECT_DIR,
-        timeout: 110_000,
-        maxBuffer: 16 * 1024 * 1024,
-        // No account, no token, no telemetry: the dry run must not need the network.
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_API_TOKEN: "", CLOUDFLARE_ACCOUNT_ID: "" },
-      },
-    );
+    const { stdout, stderr } = await run(process.execPath, [WRANGLER, "deploy", "--dry-run", "--env", "production", "--outdir", outdir], {
+      cwd: PROJECT_DIR,
+      timeout: 110_000,
+      maxBuffer: 16 * 1024 * 1024,
+      // No account, no token, no telemetry: the dry run must not need the network.
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_API_TOKEN: "", CLOUDFLARE_ACCOUNT_ID: "" },
+    });
     const output = stdout + stderr;
     expect(output).toContain("--dry-run: exiting now.");
     // The production environment carries its own bindings (they are not inherited from the top level).

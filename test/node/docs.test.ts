@@ -11,13 +11,16 @@ import { PROJECT_DIR } from "../../scripts/lib/local-state.ts";
 
 const README_MAX_BYTES = 12 * 1024;
 
-const DOCS = [join(PROJECT_DIR, "README.md"), ...readdirSync(join(PROJECT_DIR, "docs")).filter((f) => f.endsWith(".md")).map((f) => join(PROJECT_DIR, "docs", f))];
+const DOCS = [
+  join(PROJECT_DIR, "README.md"),
+  ...readdirSync(join(PROJECT_DIR, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => join(PROJECT_DIR, "docs", f)),
+];
 
 /** The text outside fenced code blocks and inline code, where links and headings are. */
 function prose(markdown: string): string {
-  return markdown
-    .replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "")
-    .replace(/`[^`\n]*`/g, (code) => " ".repeat(code.length));
+  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "").replace(/`[^`\n]*`/g, (code) => " ".repeat(code.length));
 }
 
 /** GitHub's heading anchor: lower case, punctuation dropped (but `-` and `_`), spaces to `-`; repeats get -1, -2, … */
@@ -27,7 +30,11 @@ function anchorsOf(markdown: string): Set<string> {
   const text = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "");
   for (const [, heading] of text.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
     const plain = heading!.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/`/g, "");
-    const base = plain.toLowerCase().replace(/[^\p{L}\p{N}\p{M}\s_-]/gu, "").trim().replace(/\s/g, "-");
+    const base = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M}\s_-]/gu, "")
+      .trim()
+      .replace(/\s/g, "-");
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);
@@ -87,7 +94,10 @@ describe("README.md and docs/", () => {
   it("docs/design.md keeps its numbered sections, the ones code comments cite", () => {
     const anchors = anchorsOf(readFileSync(join(PROJECT_DIR, "docs", "design.md"), "utf8"));
     for (const n of ["1", "2", "3", "4", "5", "6", "7", "8", "8b", "9", "10", "11"]) {
-      expect([...anchors].some((a) => a.startsWith(`${n}-`)), `§${n}`).toBe(true);
+      expect(
+        [...anchors].some((a) => a.startsWith(`${n}-`)),
+        `§${n}`,
+      ).toBe(true);
     }
   });
 });

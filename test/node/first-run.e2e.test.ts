@@ -22,7 +22,10 @@ const READY_TIMEOUT_MS = 110_000;
 const NOISE = [/types might be out of date/i, /will not work in local development/i, /no such Durable Object class/i];
 
 async function freshCopy(into: string): Promise<void> {
-  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_DIR, encoding: "utf8" })
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+  })
     .split("\0")
     .filter(Boolean);
   for (const file of files) {
@@ -37,7 +40,11 @@ function wranglerDev(copy: string, port: number): Started {
   // As a newcomer runs it: without the variable the test configuration sets to keep the build step out of other tests' way.
   const { GATEWAY_LOCAL_SETUP: _, ...env } = process.env;
   const wrangler = join(copy, "node_modules", "wrangler", "bin", "wrangler.js");
-  return spawnNode([wrangler, "dev", "--ip", "127.0.0.1", "--port", String(port)], copy, { ...env, WRANGLER_SEND_METRICS: "false", CI: "true" });
+  return spawnNode([wrangler, "dev", "--ip", "127.0.0.1", "--port", String(port)], copy, {
+    ...env,
+    WRANGLER_SEND_METRICS: "false",
+    CI: "true",
+  });
 }
 
 describe("a fresh copy: npm install, then plain npx wrangler dev", () => {
@@ -101,7 +108,10 @@ describe("a fresh copy: npm install, then plain npx wrangler dev", () => {
     expect(res.status).toBe(502);
     expect((await res.json()) as unknown).toMatchObject({ errors: [{ code: "bad_gateway" }] });
     await new Promise((r) => setTimeout(r, 200));
-    const line = server.output().split("\n").find((l) => l.includes('"event":"origin_unreachable"'));
+    const line = server
+      .output()
+      .split("\n")
+      .find((l) => l.includes('"event":"origin_unreachable"'));
     expect(line).toBeDefined();
     expect(JSON.parse(line!)).toMatchObject({ origin: "http://127.0.0.1:8788" });
   }, 30_000);
@@ -113,7 +123,11 @@ describe("a fresh copy: npm install, then plain npx wrangler dev", () => {
     const hint = `npx wrangler d1 migrations apply DB --local --persist-to ${empty}`;
     expect(r.stderr).toContain(`The local D1 database has no tables yet: run \`${hint}\` first`);
     const wrangler = join(copy, "node_modules", "wrangler", "bin", "wrangler.js");
-    const applied = await runNodeScript(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--config", join(copy, "wrangler.toml"), "--persist-to", empty], { ...process.env, CI: "true" });
+    const applied = await runNodeScript(
+      wrangler,
+      ["d1", "migrations", "apply", "DB", "--local", "--config", join(copy, "wrangler.toml"), "--persist-to", empty],
+      { ...process.env, CI: "true" },
+    );
     expect(applied.code, applied.stderr).toBe(0);
     const again = await keys(["list", "--org", "demo", "--persist-to", empty]);
     expect(again.code, again.stderr).toBe(0);

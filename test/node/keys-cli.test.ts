@@ -52,8 +52,7 @@ describe("npm run keys", () => {
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as KeyJson & { items: KeyJson[] };
   };
-  const get = (key: string, path = "/api/v1/candidates") =>
-    fetch(`${gateway}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const get = (key: string, path = "/api/v1/candidates") => fetch(`${gateway}${path}`, { headers: { authorization: `Bearer ${key}` } });
   /** Polls until the gateway answers `status` for `key`, up to `ms`. */
   async function eventually(key: string, status: number, ms: number) {
     const deadline = Date.now() + ms;
@@ -93,7 +92,14 @@ describe("npm run keys", () => {
 
   it("--json prints exactly one JSON document: the key object plus key", async () => {
     const created = await json(["create", "--org", "acme", "--name", "json", "--scopes", "jobs:read"]);
-    expect(created).toMatchObject({ organization_id: "acme", name: "json", scopes: ["jobs:read"], state: "active", expires_at: null, mode: "live" });
+    expect(created).toMatchObject({
+      organization_id: "acme",
+      name: "json",
+      scopes: ["jobs:read"],
+      state: "active",
+      expires_at: null,
+      mode: "live",
+    });
     expect(created.key).toMatch(KEY);
     const shown = await json(["show", created.id]);
     expect(shown).not.toHaveProperty("key");
@@ -132,7 +138,19 @@ describe("npm run keys", () => {
   }, 20_000);
 
   it("create --rate-limit --monthly-quota: on the key object, enforced by the running gateway with its headers", async () => {
-    const created = await json(["create", "--org", "acme", "--name", "metered", "--scopes", "jobs:read", "--rate-limit", "2/3600", "--monthly-quota", "1000"]);
+    const created = await json([
+      "create",
+      "--org",
+      "acme",
+      "--name",
+      "metered",
+      "--scopes",
+      "jobs:read",
+      "--rate-limit",
+      "2/3600",
+      "--monthly-quota",
+      "1000",
+    ]);
     expect(created).toMatchObject({ rate_limit: { limit: 2, period_s: 3600 }, monthly_quota: 1000 });
     expect((await keys(["show", created.id])).stdout).toMatch(/limits\s+2 requests per 3600 s; 1000 requests per month/);
     const statuses: number[] = [];
@@ -148,9 +166,20 @@ describe("npm run keys", () => {
     expect(JSON.parse(await last!.text())).toMatchObject({ errors: [{ code: "rate_limited" }] });
   });
   it("create --allowed-cidrs: canonical blocks; the running gateway serves the key only from inside them", async () => {
-    const created = await json(["create", "--org", "acme", "--name", "fenced", "--scopes", "candidates:read", "--allowed-cidrs", "192.0.2.0/24, 2001:DB8::/32"]);
+    const created = await json([
+      "create",
+      "--org",
+      "acme",
+      "--name",
+      "fenced",
+      "--scopes",
+      "candidates:read",
+      "--allowed-cidrs",
+      "192.0.2.0/24, 2001:DB8::/32",
+    ]);
     expect(created.allowed_cidrs).toEqual(["192.0.2.0/24", "2001:db8::/32"]);
-    const from = (ip: string) => fetch(`${gateway}/api/v1/candidates`, { headers: { authorization: `Bearer ${created.key}`, "cf-connecting-ip": ip } });
+    const from = (ip: string) =>
+      fetch(`${gateway}/api/v1/candidates`, { headers: { authorization: `Bearer ${created.key}`, "cf-connecting-ip": ip } });
     expect((await from("192.0.2.77")).status).toBe(200);
     expect((await from("2001:db8:ffff::1")).status).toBe(200);
     const refused = await from("198.51.100.7");
@@ -205,7 +234,10 @@ describe("npm run keys", () => {
     ["an unknown scope", ["create", "--org", "acme", "--name", "x", "--scopes", "candidates:delete"]],
     ["no --org", ["create", "--name", "x", "--scopes", "jobs:read"]],
     ["an org with spaces", ["create", "--org", "a b", "--name", "x", "--scopes", "jobs:read"]],
-    ["both expiry flags", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--expires-in", "1d", "--expires-at", "2099-01-01T00:00:00Z"]],
+    [
+      "both expiry flags",
+      ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--expires-in", "1d", "--expires-at", "2099-01-01T00:00:00Z"],
+    ],
     ["a past --expires-at", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--expires-at", "2020-01-01T00:00:00Z"]],
     ["a bad duration", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--expires-in", "soon"]],
     ["an unknown flag", ["list", "--org", "acme", "--verbose"]],
@@ -220,9 +252,15 @@ describe("npm run keys", () => {
     ["a negative monthly quota", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--monthly-quota=-5"]],
     ["--rate-limit on rotate", ["rotate", "key_AAAAAAAAAAAAAAAAAAAA", "--rate-limit", "1/1"]],
     ["host bits in --allowed-cidrs", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--allowed-cidrs", "10.1.0.0/8"]],
-    ["a zone id in --allowed-cidrs", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--allowed-cidrs", "fe80::1%eth0/64"]],
+    [
+      "a zone id in --allowed-cidrs",
+      ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--allowed-cidrs", "fe80::1%eth0/64"],
+    ],
     ["an empty --allowed-cidrs", ["create", "--org", "acme", "--name", "x", "--scopes", "jobs:read", "--allowed-cidrs", ""]],
-    ["usage with --from after --to", ["usage", "key_AAAAAAAAAAAAAAAAAAAA", "--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z"]],
+    [
+      "usage with --from after --to",
+      ["usage", "key_AAAAAAAAAAAAAAAAAAAA", "--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z"],
+    ],
     ["usage with too many buckets", ["usage", "key_AAAAAAAAAAAAAAAAAAAA", "--from", "2020-01-01T00:00:00Z"]],
     ["usage with an unknown granularity", ["usage", "key_AAAAAAAAAAAAAAAAAAAA", "--granularity", "week"]],
   ];
@@ -270,7 +308,10 @@ describe("npm run keys", () => {
     ["rotate", "--grace"],
     ["usage", "--granularity"],
   ])("%s --help describes that command alone", async (command, flag) => {
-    for (const args of [[command, "--help"], ["help", command]]) {
+    for (const args of [
+      [command, "--help"],
+      ["help", command],
+    ]) {
       const r = await keysCli(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: npm run -s keys -- ${command}`);
@@ -297,7 +338,13 @@ describe("npm run keys", () => {
     const secret = (await readDevVars(join(tmp, ".dev.vars")))!.KEY_HASH_SECRET!;
     const loc = { remote: false, persistTo: join(tmp, "state") } as const;
     const store = await keyStore(wranglerD1(loc), wranglerKv(loc), secret, 300, 0);
-    const created = await createKey(store, { organizationId: "acme", name: "via wrangler's o'commands", scopes: ["jobs:read"], expiresAt: null, actor: "cli" });
+    const created = await createKey(store, {
+      organizationId: "acme",
+      name: "via wrangler's o'commands",
+      scopes: ["jobs:read"],
+      expiresAt: null,
+      actor: "cli",
+    });
     expect((await findKeyById(store.db, created.id))?.name).toBe("via wrangler's o'commands");
     expect((await get(created.key, "/api/v1/jobs")).status).toBe(200);
   }, 30_000);

@@ -38,8 +38,6 @@ function redoclyLint(file: string): Promise<{ code: number; out: string }> {
   });
 }
 
-
-
 let dir = "";
 let child: ChildProcess | null = null;
 let output = "";
@@ -54,12 +52,18 @@ beforeAll(async () => {
   child = spawn(
     process.execPath,
     [
-      WRANGLER, "dev",
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", join(dir, "state"),
-      "--env-file", devVars,
+      WRANGLER,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      join(dir, "state"),
+      "--env-file",
+      devVars,
       "--show-interactive-dev-session=false",
     ],
     { cwd: PROJECT_DIR, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
@@ -120,7 +124,9 @@ describe("GET /openapi.json under wrangler dev", () => {
     for (const [method, path] of MANAGEMENT_ROUTES) {
       expect(doc.paths[path]?.[method], `${method.toUpperCase()} ${path}`).toBeDefined();
       // A key; for people (docs/sign-in.md) also the provider's access token and the session cookie. GET /self: keys only.
-      expect(doc.paths[path]![method]!.security).toEqual(path.endsWith("/self") ? [{ bearer: [] }] : [{ bearer: [] }, { bearerJwt: [] }, { sessionCookie: [] }]);
+      expect(doc.paths[path]![method]!.security).toEqual(
+        path.endsWith("/self") ? [{ bearer: [] }] : [{ bearer: [] }, { bearerJwt: [] }, { sessionCookie: [] }],
+      );
     }
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.components.securitySchemes.bearerJwt).toMatchObject({ type: "http", scheme: "bearer", bearerFormat: "JWT" });
@@ -139,7 +145,10 @@ describe("GET /openapi.json under wrangler dev", () => {
   }, 60_000);
 
   it("the linter is not a rubber stamp either: a copy without operationIds and servers fails it", async () => {
-    const doc = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, { operationId?: string }>>; servers?: unknown };
+    const doc = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+      servers?: unknown;
+    };
     delete doc.servers;
     for (const item of Object.values(doc.paths)) for (const op of Object.values(item)) delete op.operationId;
     const file = join(dir, "broken.json");

@@ -108,7 +108,10 @@ describe("revocation within seconds, across gateway processes", () => {
     const admin = await revoker.createKey(["*"], { org });
     await warm(key.key);
     await sleep(STALENESS_MS + 300);
-    const res = await fetch(`${revoker.url}/api/v1/api-keys/${key.row.id}`, { method: "DELETE", headers: { authorization: `Bearer ${admin.key}` } });
+    const res = await fetch(`${revoker.url}/api/v1/api-keys/${key.row.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${admin.key}` },
+    });
     expect(res.status).toBe(200);
     await staleKv(key.row);
     const first = await use(checker, key.key);

@@ -53,7 +53,8 @@ describe("KEY_HASH_SECRET rotation through wrangler dev and the command line", (
 
     expect(await use(rotating, used.key)).toBe(200);
     const version = async (id: string) =>
-      (await rotating.db.prepare("SELECT secret_version FROM api_keys WHERE id = ?").bind(id).first<{ secret_version: number }>())!.secret_version;
+      (await rotating.db.prepare("SELECT secret_version FROM api_keys WHERE id = ?").bind(id).first<{ secret_version: number }>())!
+        .secret_version;
     for (let i = 0; i < 50 && (await version(used.row.id)) !== 2; i++) await sleep(100);
     expect(await version(used.row.id)).toBe(2);
     expect(await version(idle.row.id)).toBe(1);

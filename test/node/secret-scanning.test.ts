@@ -45,7 +45,9 @@ const revokedAt = async (id: string) =>
 describe("POST /api/v1/secret-scanning/report through wrangler dev", () => {
   it("bad signature 401 and malformed body 400 revoke nothing; a signed report revokes the key at once", async () => {
     const leaked = await gw.createKey(["candidates:read"], { org: "leaky" });
-    const body = JSON.stringify([{ token: leaked.key, type: "ats_api_key", url: "https://github.com/o/r/blob/1/a.env", source: "content" }]);
+    const body = JSON.stringify([
+      { token: leaked.key, type: "ats_api_key", url: "https://github.com/o/r/blob/1/a.env", source: "content" },
+    ]);
     expect(await use(leaked.key)).toBe(200);
 
     const forged = await post(body, stranger);

@@ -17,7 +17,14 @@ import { freePorts } from "../support/processes.ts";
 const SESSION_SECRET = "sign-in-e2e-session-secret-0123456789abcdef";
 const REFRESH_S = 4;
 const PASSWORD = "correct horse battery staple";
-const extra = (sub: string, email: string, org_id: string | null, roles: string[]): DemoPerson => ({ sub, email, password: PASSWORD, name: sub, org_id, roles });
+const extra = (sub: string, email: string, org_id: string | null, roles: string[]): DemoPerson => ({
+  sub,
+  email,
+  password: PASSWORD,
+  name: sub,
+  org_id,
+  roles,
+});
 const OTHER_ADMIN = extra("other-admin", "admin@other.test", "other", ["admin"]);
 const NO_ORG = extra("no-org", "noorg@demo.test", null, ["admin"]);
 const NO_ROLE = extra("no-role", "norole@demo.test", "demo", ["intern"]);
@@ -62,11 +69,20 @@ async function api(jar: CookieJar, method: string, path: string, body?: unknown,
   const res = await send(jar, {
     url: `${gateway}${path}`,
     method,
-    headers: { origin: gateway, "sec-fetch-site": "same-origin", ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+    headers: {
+      origin: gateway,
+      "sec-fetch-site": "same-origin",
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...headers,
+    },
     body: body === undefined ? undefined : (JSON.stringify(body) as unknown as URLSearchParams),
   });
-  // biome-ignore lint/suspicious/noExplicitAny: each call answers its own shape, which the test reads field by field
-  return { status: res.status, headers: res.headers, body: (await res.json()) as { success: boolean; data: any; errors: { code: string; message: string }[] } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    // biome-ignore lint/suspicious/noExplicitAny: each call answers its own shape, which the test reads field by field
+    body: (await res.json()) as { success: boolean; data: any; errors: { code: string; message: string }[] },
+  };
 }
 
 async function countKeys(org: string): Promise<number> {
@@ -249,16 +265,31 @@ describe("refusals, each changing nothing", () => {
     const good = jar.get(sessionCookieName)!;
     const now = Date.now();
     const data = { claims: { sub: ADMIN.sub, email: ADMIN.email, org_id: "demo", roles: ["admin"] }, rt: null, idt: null };
-    const expired = await new Sealer(SESSION_SECRET).seal("session", { ...data, since: now - 10 * 3600_000, refreshed: now - 1000 }, now - 1000);
-    const foreign = await new Sealer("another-session-secret-0123456789abcdefgh").seal("session", { ...data, since: now, refreshed: now }, now + 3600_000);
+    const expired = await new Sealer(SESSION_SECRET).seal(
+      "session",
+      { ...data, since: now - 10 * 3600_000, refreshed: now - 1000 },
+      now - 1000,
+    );
+    const foreign = await new Sealer("another-session-secret-0123456789abcdefgh").seal(
+      "session",
+      { ...data, since: now, refreshed: now },
+      now + 3600_000,
+    );
     const flip = good.slice(0, -5) + (good.at(-5) === "A" ? "B" : "A") + good.slice(-4);
     const before = await countKeys("demo");
-    for (const [what, value] of [["tampered", flip], ["expired", expired], ["foreign", foreign]] as const) {
+    for (const [what, value] of [
+      ["tampered", flip],
+      ["expired", expired],
+      ["foreign", foreign],
+    ] as const) {
       const bad = new CookieJar();
       bad.set(sessionCookieName, value);
       const res = await api(bad, "POST", "/api/v1/api-keys", newKey(what));
       expect(res.status, what).toBe(401);
-      expect(res.headers.getSetCookie().some((c) => /^gw_session=; .*Max-Age=0/.test(c)), what).toBe(true);
+      expect(
+        res.headers.getSetCookie().some((c) => /^gw_session=; .*Max-Age=0/.test(c)),
+        what,
+      ).toBe(true);
       expect((await api(bad, "GET", "/api/v1/session")).status, what).toBe(401);
     }
     expect(await countKeys("demo")).toBe(before);
@@ -287,8 +318,17 @@ describe("bearer access tokens from the identity provider", () => {
     const back = new URL(await throughProvider(new CookieJar(), authorize.href, person.email, person.password, redirect));
     const res = await fetch(`${idp.issuer}/token`, {
       method: "POST",
-      headers: { authorization: `Basic ${Buffer.from(`${idp.clientId}:${idp.clientSecret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "authorization_code", code: back.searchParams.get("code")!, redirect_uri: redirect, code_verifier: verifier, resource: idp.audience }),
+      headers: {
+        authorization: `Basic ${Buffer.from(`${idp.clientId}:${idp.clientSecret}`).toString("base64")}`,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({
+        grant_type: "authorization_code",
+        code: back.searchParams.get("code")!,
+        redirect_uri: redirect,
+        code_verifier: verifier,
+        resource: idp.audience,
+      }),
     });
     const body = (await res.json()) as { access_token?: string };
     expect(res.status, JSON.stringify(body)).toBe(200);
@@ -308,7 +348,11 @@ describe("bearer access tokens from the identity provider", () => {
     expect((await bearer(token)).status).toBe(200);
     const created = await bearer(token, "POST", "/api/v1/api-keys", newKey("by the backend"));
     expect(created.status).toBe(201);
-    expect(((await created.json()) as { data: { created_by: unknown } }).data.created_by).toEqual({ type: "user", id: ADMIN.sub, email: ADMIN.email });
+    expect(((await created.json()) as { data: { created_by: unknown } }).data.created_by).toEqual({
+      type: "user",
+      id: ADMIN.sub,
+      email: ADMIN.email,
+    });
     const viewer = await accessToken(VIEWER);
     expect((await bearer(viewer, "POST", "/api/v1/api-keys", newKey("viewer"))).status).toBe(403);
   });

@@ -27,7 +27,14 @@ describe("npm start -- --origin URL", () => {
     tmp = await mkdtemp(join(tmpdir(), "gateway-origin-"));
     origin = await startRecordingOrigin();
     [port, demoPort] = (await freePorts(2)) as [number, number];
-    run = start({ PORT: String(port), ORIGIN_PORT: String(demoPort) }, ["--origin", origin.url, "--persist-to", join(tmp, "state"), "--dev-vars", join(tmp, ".dev.vars")]);
+    run = start({ PORT: String(port), ORIGIN_PORT: String(demoPort) }, [
+      "--origin",
+      origin.url,
+      "--persist-to",
+      join(tmp, "state"),
+      "--dev-vars",
+      join(tmp, ".dev.vars"),
+    ]);
     await waitForOutput(run, /^curl .*$/m, 110_000);
     key = (await waitForOutput(run, new RegExp(`^DEMO_ADMIN_KEY=(${KEY.source})$`, "m"), 1_000))[1]!;
   }, 120_000);
@@ -49,7 +56,9 @@ describe("npm start -- --origin URL", () => {
   });
 
   it("proxied requests reach that origin", async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/candidates?x=1`, { headers: { authorization: `Bearer ${key}`, "x-request-id": "origin-flag-1" } });
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1/candidates?x=1`, {
+      headers: { authorization: `Bearer ${key}`, "x-request-id": "origin-flag-1" },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ data: { path: "/api/v1/candidates?x=1" } });
     expect(origin.received.find((r) => r.headers["x-request-id"] === "origin-flag-1")?.url).toBe("/api/v1/candidates?x=1");
@@ -95,7 +104,12 @@ describe("npm start with the example's secrets", () => {
     try {
       await copyFile(join(PROJECT_DIR, ".dev.vars.example"), join(tmp, ".dev.vars"));
       const [port, demoPort] = (await freePorts(2)) as [number, number];
-      const run = start({ PORT: String(port), ORIGIN_PORT: String(demoPort) }, ["--persist-to", join(tmp, "state"), "--dev-vars", join(tmp, ".dev.vars")]);
+      const run = start({ PORT: String(port), ORIGIN_PORT: String(demoPort) }, [
+        "--persist-to",
+        join(tmp, "state"),
+        "--dev-vars",
+        join(tmp, ".dev.vars"),
+      ]);
       const { code } = await run.exited;
       expect(code).toBe(1);
       expect(run.output()).toMatch(/KEY_HASH_SECRET in .*\.dev\.vars is still the example's placeholder/);

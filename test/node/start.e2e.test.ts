@@ -128,7 +128,14 @@ describe("npm start (scripts/start.ts) through the real wrangler dev", () => {
     const body = (await res.json()) as {
       success: boolean;
       data: { id: string }[];
-      meta: { served_by: string; organization_id: string; api_key_id: string; api_key_scopes: string[]; request_id: string; api_key_mode: string };
+      meta: {
+        served_by: string;
+        organization_id: string;
+        api_key_id: string;
+        api_key_scopes: string[];
+        request_id: string;
+        api_key_mode: string;
+      };
     };
     expect(body.success).toBe(true);
     expect(body.data.length).toBeGreaterThan(0);

@@ -30,7 +30,10 @@ export const freshIp = () => `198.51.${(sequence >> 8) % 256}.${sequence % 256}`
 
 export async function send(gw: Gateway, origin: RecordingOrigin, req: HostileRequest): Promise<Sent> {
   const requestId = nextId("sec");
-  const headers: [string, string][] = [["X-Request-Id", requestId], ["CF-Connecting-IP", req.ip ?? freshIp()]];
+  const headers: [string, string][] = [
+    ["X-Request-Id", requestId],
+    ["CF-Connecting-IP", req.ip ?? freshIp()],
+  ];
   if (req.key !== undefined) headers.push(["Authorization", `Bearer ${req.key}`]);
   headers.push(...(req.headers ?? []).map(([n, v]) => [n, v] as [string, string]));
   const before = origin.received.length;

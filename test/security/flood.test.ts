@@ -108,7 +108,12 @@ describe("a flood of random well-formed keys from one IP (case 8)", () => {
 
 describe("what a flood costs", () => {
   it("malformed keys cost no lookup at all", async () => {
-    const sent = await flood(gw, 20, () => "198.18.1.1", (i) => `pk_live_${"x".repeat(47)}${i % 10}`);
+    const sent = await flood(
+      gw,
+      20,
+      () => "198.18.1.1",
+      (i) => `pk_live_${"x".repeat(47)}${i % 10}`,
+    );
     const logs = await logsOf(gw, sent);
     expect(logs.every((l) => l.cache_tier === null)).toBe(true);
     for (const s of sent) expectEnvelope(s.res, 401, "unauthorized");
@@ -116,7 +121,12 @@ describe("what a flood costs", () => {
 
   it("the same unknown key is looked up once, then answered from the negative cache", async () => {
     const key = generateKey();
-    const sent = await flood(gw, 5, () => "198.18.1.2", () => key);
+    const sent = await flood(
+      gw,
+      5,
+      () => "198.18.1.2",
+      () => key,
+    );
     const tiers = (await logsOf(gw, sent)).map((l) => l.cache_tier);
     expect(tiers.filter((t) => t === "d1")).toHaveLength(1);
     expect(tiers.filter((t) => t === "memory")).toHaveLength(4);
@@ -159,9 +169,18 @@ describe("the production configuration", () => {
     const config = unstable_readConfig({ config: fileURLToPath(new URL("../../wrangler.toml", import.meta.url)), env: "production" });
     // The isolate's own limit as the production Worker parses it (its vars over src/config.ts's defaults).
     const { AUTH_FAIL_LIMIT, AUTH_FAIL_WINDOW_S } = config.vars as Record<string, string | undefined>;
-    const parsed = parseConfig({ AUTH_FAIL_LIMIT, AUTH_FAIL_WINDOW_S, ORIGIN_URL: "https://origin.example.com", KEY_HASH_SECRET: "x".repeat(32) });
+    const parsed = parseConfig({
+      AUTH_FAIL_LIMIT,
+      AUTH_FAIL_WINDOW_S,
+      ORIGIN_URL: "https://origin.example.com",
+      KEY_HASH_SECRET: "x".repeat(32),
+    });
     expect(config.ratelimits).toEqual([
-      { name: "AUTH_FAIL_RATE_LIMITER", namespace_id: expect.any(String), simple: { limit: parsed.AUTH_FAIL_LIMIT, period: parsed.AUTH_FAIL_WINDOW_S } },
+      {
+        name: "AUTH_FAIL_RATE_LIMITER",
+        namespace_id: expect.any(String),
+        simple: { limit: parsed.AUTH_FAIL_LIMIT, period: parsed.AUTH_FAIL_WINDOW_S },
+      },
     ]);
     expect([parsed.AUTH_FAIL_LIMIT, parsed.AUTH_FAIL_WINDOW_S]).toEqual([LIMIT, WINDOW_S]);
   });

@@ -101,7 +101,19 @@ describe("spoofed identity and routing headers (case 5)", () => {
     expect(h.host).toBe(`127.0.0.1:${origin.port}`);
     for (const [name] of SPOOFED) {
       const lower = name.toLowerCase();
-      if (["x-organization-id", "x-api-key-id", "x-api-key-scopes", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-api-key-mode", "x-gateway-identity"].includes(lower)) continue;
+      if (
+        [
+          "x-organization-id",
+          "x-api-key-id",
+          "x-api-key-scopes",
+          "x-forwarded-for",
+          "x-forwarded-host",
+          "x-forwarded-proto",
+          "x-api-key-mode",
+          "x-gateway-identity",
+        ].includes(lower)
+      )
+        continue;
       expect(h[lower], name).toBeUndefined();
     }
     expect(h.authorization).toBeUndefined();
@@ -175,7 +187,10 @@ describe("Authorization (case 6)", () => {
     await gw.db.prepare("DELETE FROM api_key_events WHERE key_id = ?").bind(unknown.row.id).run();
     await gw.db.prepare("DELETE FROM api_keys WHERE id = ?").bind(unknown.row.id).run();
     const a = await send(gw, origin, { target: "/api/v1/candidates", key: unknown.key });
-    const b = await send(gw, origin, { target: "/api/v1/candidates", key: `${unknown.key.slice(0, -1)}${unknown.key.endsWith("A") ? "B" : "A"}` });
+    const b = await send(gw, origin, {
+      target: "/api/v1/candidates",
+      key: `${unknown.key.slice(0, -1)}${unknown.key.endsWith("A") ? "B" : "A"}`,
+    });
     expectRefused(a, 401, "unauthorized");
     expectRefused(b, 401, "unauthorized");
     expect(a.res.body).toBe(b.res.body);
@@ -229,7 +244,10 @@ describe("Authorization (case 6)", () => {
 
   it("a bare CR inside the value is refused by the runtime", async () => {
     const before = origin.received.length;
-    const res = await sendRaw(gw.port, `GET /api/v1/candidates HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${reader.key}\rX: y\r\nConnection: close\r\n\r\n`);
+    const res = await sendRaw(
+      gw.port,
+      `GET /api/v1/candidates HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ${reader.key}\rX: y\r\nConnection: close\r\n\r\n`,
+    );
     expect(res.status).toBe(400);
     expect(origin.received.length).toBe(before);
   });
@@ -267,8 +285,14 @@ describe("request framing: the gateway re-frames every forwarded request", () =>
   it("duplicate Content-Length and unknown Transfer-Encoding are refused by the runtime", async () => {
     const before = origin.received.length;
     const auth = `Authorization: Bearer ${reader.key}\r\n`;
-    const dupe = await sendRaw(gw.port, `POST /api/v1/candidates HTTP/1.1\r\nHost: h\r\n${auth}Content-Length: 5\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello!`);
-    const te = await sendRaw(gw.port, `POST /api/v1/candidates HTTP/1.1\r\nHost: h\r\n${auth}Transfer-Encoding: xchunked\r\nConnection: close\r\n\r\n0\r\n\r\n`);
+    const dupe = await sendRaw(
+      gw.port,
+      `POST /api/v1/candidates HTTP/1.1\r\nHost: h\r\n${auth}Content-Length: 5\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello!`,
+    );
+    const te = await sendRaw(
+      gw.port,
+      `POST /api/v1/candidates HTTP/1.1\r\nHost: h\r\n${auth}Transfer-Encoding: xchunked\r\nConnection: close\r\n\r\n0\r\n\r\n`,
+    );
     expect([dupe.status, te.status]).toEqual([400, 400]);
     expect(origin.received.length).toBe(before);
   });

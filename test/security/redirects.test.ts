@@ -41,22 +41,25 @@ describe.each([
   { name: "default", gateway: () => plain, apiKey: () => key, forwardsAuthorization: false },
   { name: "FORWARD_AUTHORIZATION=true", gateway: () => forwarding, apiKey: () => forwardingKey, forwardsAuthorization: true },
 ])("redirects to another host, $name (case 7)", ({ gateway, apiKey, forwardsAuthorization }) => {
-  it.each(CASES)("$label: the client gets the redirect; the other host never sees the request or the key", async ({ method, status, body }) => {
-    const target = `${elsewhere.url}/steal`;
-    const before = elsewhere.received.length;
-    const sent = await send(gateway(), origin, {
-      method,
-      target: "/api/v1/candidates/moved",
-      key: apiKey(),
-      body,
-      headers: [["X-Origin-Behavior", `redirect:${status}:${target}`], ...(body ? [["Content-Type", "application/json"] as const] : [])],
-    });
-    expect(sent.res.status).toBe(Number(status));
-    expect(sent.res.headers.location).toBe(target);
-    expect(sent.received).toHaveLength(1);
-    expect(sent.received[0]!.headers.authorization).toBe(forwardsAuthorization ? `Bearer ${apiKey()}` : undefined);
-    expect(elsewhere.received.length).toBe(before);
-  });
+  it.each(CASES)(
+    "$label: the client gets the redirect; the other host never sees the request or the key",
+    async ({ method, status, body }) => {
+      const target = `${elsewhere.url}/steal`;
+      const before = elsewhere.received.length;
+      const sent = await send(gateway(), origin, {
+        method,
+        target: "/api/v1/candidates/moved",
+        key: apiKey(),
+        body,
+        headers: [["X-Origin-Behavior", `redirect:${status}:${target}`], ...(body ? [["Content-Type", "application/json"] as const] : [])],
+      });
+      expect(sent.res.status).toBe(Number(status));
+      expect(sent.res.headers.location).toBe(target);
+      expect(sent.received).toHaveLength(1);
+      expect(sent.received[0]!.headers.authorization).toBe(forwardsAuthorization ? `Bearer ${apiKey()}` : undefined);
+      expect(elsewhere.received.length).toBe(before);
+    },
+  );
 
   it("a relative redirect into a path the key may not use is not followed either", async () => {
     const sent = await send(gateway(), origin, {

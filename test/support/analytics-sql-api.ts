@@ -46,7 +46,8 @@ export async function startSqlApi(): Promise<{ url: string; close(): Promise<voi
       }
       queries.push({ sql: body, authorization: req.headers.authorization });
       if (url.startsWith("/broken")) return send(500, { errors: [{ message: "internal" }] });
-      if (req.headers.authorization !== `Bearer ${SQL_API_TOKEN}`) return send(401, { errors: [{ code: 10000, message: "Authentication error" }] });
+      if (req.headers.authorization !== `Bearer ${SQL_API_TOKEN}`)
+        return send(401, { errors: [{ code: 10000, message: "Authentication error" }] });
       const m =
         /FROM (\w+)\nWHERE index1 = '([^']*)' AND timestamp >= toDateTime\('([\d-]+ [\d:]+)'\) AND timestamp < toDateTime\('([\d-]+ [\d:]+)'\)\nGROUP BY hour, class\nFORMAT JSON$/.exec(
           body,

@@ -64,7 +64,13 @@ const FORM_ACTION = /<form method="post" action="([^"]+)"/;
  * From an authorization URL through the provider's login form to the redirect
  * back to `redirectPrefix` (not followed): returns that URL, code and state in it.
  */
-export async function throughProvider(jar: CookieJar, authorizeUrl: string, email: string, password: string, redirectPrefix: string): Promise<string> {
+export async function throughProvider(
+  jar: CookieJar,
+  authorizeUrl: string,
+  email: string,
+  password: string,
+  redirectPrefix: string,
+): Promise<string> {
   let step: Step = { url: authorizeUrl };
   for (let i = 0; i < 20; i++) {
     if (step.url.startsWith(redirectPrefix)) return step.url;

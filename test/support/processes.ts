@@ -75,7 +75,6 @@ export async function refused(url: string): Promise<boolean> {
   }
 }
 
-
 /** `npm run -s keys -- ARGS`, as a user runs it: the real script, output captured. */
 export function keysCli(args: readonly string[], env: Record<string, string> = {}): Promise<CommandResult> {
   return runNodeScript(KEYS_SCRIPT, args, { ...process.env, ...env });

@@ -108,7 +108,11 @@ export async function startRecordingOrigin(port = 0): Promise<RecordingOrigin> {
         const plain = Buffer.alloc(Number(arg), 97);
         const gzip = /\bgzip\b/.test(String(record.headers["accept-encoding"] ?? ""));
         const body = gzip ? gzipSync(plain) : plain;
-        res.writeHead(200, { "content-type": "text/plain", "content-length": String(body.length), ...(gzip ? { "content-encoding": "gzip" } : {}) });
+        res.writeHead(200, {
+          "content-type": "text/plain",
+          "content-length": String(body.length),
+          ...(gzip ? { "content-encoding": "gzip" } : {}),
+        });
         return res.end(body);
       }
       case "gated-response": {

@@ -27,7 +27,10 @@ export function derFromP1363(raw: Uint8Array): Uint8Array {
 }
 
 export async function makeScanner(keyId = "test-scanner-key"): Promise<Scanner> {
-  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as { publicKey: CryptoKey; privateKey: CryptoKey };
+  const pair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as {
+    publicKey: CryptoKey;
+    privateKey: CryptoKey;
+  };
   const spki = new Uint8Array((await crypto.subtle.exportKey("spki", pair.publicKey)) as ArrayBuffer);
   const pem = `-----BEGIN PUBLIC KEY-----\n${b64(spki).replace(/.{64}/g, "$&\n")}\n-----END PUBLIC KEY-----\n`;
   return {

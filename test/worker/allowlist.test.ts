@@ -16,7 +16,11 @@ async function admin() {
 }
 
 async function createWith(adminKey: string, allowed: unknown) {
-  const { res, body } = await api(adminKey, "POST", "", { name: "fenced", scopes: ["candidates:read", "api_keys:read"], allowed_cidrs: allowed });
+  const { res, body } = await api(adminKey, "POST", "", {
+    name: "fenced",
+    scopes: ["candidates:read", "api_keys:read"],
+    allowed_cidrs: allowed,
+  });
   expect(res.status, JSON.stringify(body)).toBe(201);
   return body.data as KeyObj & { key: string };
 }
@@ -68,8 +72,30 @@ describe("CIDR parsing", () => {
 
   it("matches at the edges of each block, IPv4-mapped clients as IPv4", () => {
     const list = compileAllowlist(["10.0.0.0/8", "203.0.113.7/32", "2001:db8:1:2::/64", "2001:db8::1/128"]);
-    const yes = ["10.0.0.0", "10.255.255.255", "203.0.113.7", "::ffff:10.1.2.3", "::FFFF:203.0.113.7", "2001:db8:1:2::", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8::1", "2001:0db8:0:0:0:0:0:1"];
-    const no = ["9.255.255.255", "11.0.0.0", "203.0.113.6", "203.0.113.8", "2001:db8:1:3::", "2001:db8:1:1:ffff:ffff:ffff:ffff", "2001:db8::2", "::a00:1", "unknown", "", "fe80::1%eth0"];
+    const yes = [
+      "10.0.0.0",
+      "10.255.255.255",
+      "203.0.113.7",
+      "::ffff:10.1.2.3",
+      "::FFFF:203.0.113.7",
+      "2001:db8:1:2::",
+      "2001:db8:1:2:ffff:ffff:ffff:ffff",
+      "2001:db8::1",
+      "2001:0db8:0:0:0:0:0:1",
+    ];
+    const no = [
+      "9.255.255.255",
+      "11.0.0.0",
+      "203.0.113.6",
+      "203.0.113.8",
+      "2001:db8:1:3::",
+      "2001:db8:1:1:ffff:ffff:ffff:ffff",
+      "2001:db8::2",
+      "::a00:1",
+      "unknown",
+      "",
+      "fe80::1%eth0",
+    ];
     for (const ip of yes) expect(allowlistAllows(list, ip), ip).toBe(true);
     for (const ip of no) expect(allowlistAllows(list, ip), ip).toBe(false);
   });
@@ -120,7 +146,12 @@ describe("a key with an allowlist, through the gateway", () => {
     const created = await createWith(adminKey, ["192.0.2.0/28"]);
     const requestId = unique("req");
     // jobs:write is a scope the key lacks: the allowlist answers first.
-    const res = await call("/api/v1/jobs", { key: created.key, ip: "203.0.113.50", method: "POST", headers: { "x-request-id": requestId } });
+    const res = await call("/api/v1/jobs", {
+      key: created.key,
+      ip: "203.0.113.50",
+      method: "POST",
+      headers: { "x-request-id": requestId },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get("content-type")).toMatch(/application\/json/);
     expect(res.headers.get("cache-control")).toBe("no-store");
@@ -177,7 +208,10 @@ describe("a key with an allowlist, through the gateway", () => {
   it("is immutable: PATCH with allowed_cidrs is 400 and changes nothing", async () => {
     const { key: adminKey } = await admin();
     const created = await createWith(adminKey, ["192.0.2.0/24"]);
-    for (const patch of [{ name: "renamed", allowed_cidrs: ["0.0.0.0/0"] }, { name: "renamed", allowed_cidrs: null }]) {
+    for (const patch of [
+      { name: "renamed", allowed_cidrs: ["0.0.0.0/0"] },
+      { name: "renamed", allowed_cidrs: null },
+    ]) {
       const { res, body } = await api(adminKey, "PATCH", `/${created.id}`, patch);
       expect(res.status).toBe(400);
       expect(body.errors[0]!.message).toMatch(/^allowed_cidrs: allowed_cidrs is immutable/);

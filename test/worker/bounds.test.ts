@@ -25,12 +25,18 @@ describe("configuration of the bounds", () => {
     });
   });
 
-  it.each([["MAX_HEADER_BYTES", "512"], ["MAX_HEADER_BYTES", "200000"], ["NEGATIVE_CACHE_MAX_ENTRIES", "0"]])("%s=%s is refused", (name, value) => {
+  it.each([
+    ["MAX_HEADER_BYTES", "512"],
+    ["MAX_HEADER_BYTES", "200000"],
+    ["NEGATIVE_CACHE_MAX_ENTRIES", "0"],
+  ])("%s=%s is refused", (name, value) => {
     expect(() => parseConfig({ ...valid, [name]: value })).toThrow(name);
   });
 
   it("keeps ORIGIN_URL in the URL parser's spelling, so forwarded URLs re-parse to themselves", () => {
-    expect(parseConfig({ ...valid, ORIGIN_URL: "HTTPS://Origin.Example.COM:443/Prefix/" }).ORIGIN_URL).toBe("https://origin.example.com/Prefix");
+    expect(parseConfig({ ...valid, ORIGIN_URL: "HTTPS://Origin.Example.COM:443/Prefix/" }).ORIGIN_URL).toBe(
+      "https://origin.example.com/Prefix",
+    );
     expect(parseConfig({ ...valid, ORIGIN_URL: "http://127.0.0.1:8788/" }).ORIGIN_URL).toBe("http://127.0.0.1:8788");
   });
 });

@@ -65,7 +65,10 @@ describe("configuration", () => {
     ["previous version equal to the current one", { KEY_HASH_SECRET_PREVIOUS_VERSION: "1", KEY_HASH_SECRET_PREVIOUS: "y".repeat(32) }],
     ["scanning keys not JSON", { SECRET_SCANNING_PUBLIC_KEYS: "not json" }],
     ["scanning keys empty", { SECRET_SCANNING_PUBLIC_KEYS: "{}" }],
-    ["scanning key not a PEM", { SECRET_SCANNING_PUBLIC_KEYS: JSON.stringify({ k1: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" }) }],
+    [
+      "scanning key not a PEM",
+      { SECRET_SCANNING_PUBLIC_KEYS: JSON.stringify({ k1: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----" }) },
+    ],
     ["scanning body bound too small", { SECRET_SCANNING_MAX_BODY_BYTES: "100" }],
     ["scanning token bound zero", { SECRET_SCANNING_MAX_TOKENS: "0" }],
   ];
@@ -84,15 +87,18 @@ describe("configuration", () => {
 });
 
 describe("bindings, checked when the runtime is built", () => {
-  it.each(["DB", "KEYS_CACHE", "KEY_METER"])("without %s: every request is the misconfiguration 500, and the log names the binding", async (name) => {
-    const gw = gatewayWith({ [name]: undefined });
-    const { lines } = await captureLogs(async () => {
-      for (const path of ["/healthz", "/api/v1/jobs"]) {
-        const res = await gw.fetch(path);
-        expect(res.status, path).toBe(500);
-        expect((await envelope(res)).errors).toEqual([{ code: "internal_error", message: "The gateway is misconfigured" }]);
-      }
-    });
-    expect(lines.find((l) => l.event === "config_invalid")?.message).toContain(`missing binding ${name}`);
-  });
+  it.each(["DB", "KEYS_CACHE", "KEY_METER"])(
+    "without %s: every request is the misconfiguration 500, and the log names the binding",
+    async (name) => {
+      const gw = gatewayWith({ [name]: undefined });
+      const { lines } = await captureLogs(async () => {
+        for (const path of ["/healthz", "/api/v1/jobs"]) {
+          const res = await gw.fetch(path);
+          expect(res.status, path).toBe(500);
+          expect((await envelope(res)).errors).toEqual([{ code: "internal_error", message: "The gateway is misconfigured" }]);
+        }
+      });
+      expect(lines.find((l) => l.event === "config_invalid")?.message).toContain(`missing binding ${name}`);
+    },
+  );
 });

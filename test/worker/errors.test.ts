@@ -97,9 +97,7 @@ describe("403 forbidden", () => {
     const { key } = await createKey(["candidates:read"]);
     const res = await call("/api/v1/jobs", { key, method: "POST", body: "{}" });
     await expectError(res, 403, "forbidden", "Insufficient permissions: requires jobs:write");
-    expect(res.headers.get("www-authenticate")).toBe(
-      'Bearer realm="api", error="insufficient_scope", scope="jobs:write"',
-    );
+    expect(res.headers.get("www-authenticate")).toBe('Bearer realm="api", error="insufficient_scope", scope="jobs:write"');
   });
 
   it("lists every missing scope, space-separated", async () => {

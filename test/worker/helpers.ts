@@ -20,7 +20,15 @@ export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-
 /** Inserts a key straight into the real local D1, as the management API would. */
 export async function createKey(
   scopes: string[],
-  opts: { org?: string; expiresAt?: string | null; name?: string; rateLimit?: RateLimit | null; monthlyQuota?: number | null; allowedCidrs?: string[] | null; mode?: KeyMode } = {},
+  opts: {
+    org?: string;
+    expiresAt?: string | null;
+    name?: string;
+    rateLimit?: RateLimit | null;
+    monthlyQuota?: number | null;
+    allowedCidrs?: string[] | null;
+    mode?: KeyMode;
+  } = {},
 ): Promise<TestKey> {
   const secret = await importHashKey(env.KEY_HASH_SECRET);
   const { row, plaintext } = await mintKey(

@@ -39,7 +39,13 @@ describe("hot-path cost of allowlists and usage", () => {
     const pending: Promise<unknown>[] = [];
     const d1 = new D1UsageStore(env.DB, 60_000);
     const ae = new AnalyticsEngineSink(env.TEST_USAGE);
-    const event = { keyId: "key_costcostcostcostcost", organizationId: "cost", statusClass: statusClass(200), route: "/api/v1/candidates/**", at: Date.now() };
+    const event = {
+      keyId: "key_costcostcostcostcost",
+      organizationId: "cost",
+      statusClass: statusClass(200),
+      route: "/api/v1/candidates/**",
+      at: Date.now(),
+    };
     const figures = {
       no_allowlist: microsPerCall(200_000, () => assertClientAllowed(open, "203.0.113.9")),
       one_block_ipv4: microsPerCall(100_000, () => assertClientAllowed(one, "203.0.113.9")),

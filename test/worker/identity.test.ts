@@ -12,7 +12,12 @@ import { call, captureLogs, createKey, envelope, gatewayWith, originReceived, un
 const ISSUER = "ats-edge-gateway";
 const AUDIENCE = "ats-origin";
 // Another Ed25519 key pair (jose / node:crypto output), for rotation and tampering.
-const OTHER_KEY = { kty: "OKP", crv: "Ed25519", d: "gqg7L70HRNNAUWngiG1TcXfi47tKjXmQoo_7xvB0Wgg", x: "7xKIMFMZlkgNV6CdrSDRscpAaxbbeH7miXZO05F7YcU" };
+const OTHER_KEY = {
+  kty: "OKP",
+  crv: "Ed25519",
+  d: "gqg7L70HRNNAUWngiG1TcXfi47tKjXmQoo_7xvB0Wgg",
+  x: "7xKIMFMZlkgNV6CdrSDRscpAaxbbeH7miXZO05F7YcU",
+};
 
 async function jwksOf(fetcher: (path: string) => Promise<Response>): Promise<{ keys: JWK[] }> {
   const res = await fetcher("/.well-known/jwks.json");
@@ -66,8 +71,13 @@ describe("X-Gateway-Identity", () => {
     const opts = { issuer: ISSUER, audience: AUDIENCE, algorithms: ["EdDSA"] };
 
     const [header, payload, signature] = token.split(".") as [string, string, string];
-    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))));
-    const forged = btoa(JSON.stringify({ ...claims, org: "other-org" })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const claims = JSON.parse(
+      new TextDecoder().decode(Uint8Array.from(atob(payload.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0))),
+    );
+    const forged = btoa(JSON.stringify({ ...claims, org: "other-org" }))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
     await expect(jwtVerify(`${header}.${forged}.${signature}`, jwks, opts)).rejects.toThrow(/signature verification failed/);
     const flipped = signature.slice(0, 10) + (signature[10] === "A" ? "B" : "A") + signature.slice(11);
     await expect(jwtVerify(`${header}.${payload}.${flipped}`, jwks, opts)).rejects.toThrow(/signature verification failed/);
@@ -169,7 +179,8 @@ describe("one token per key, reused for half its lifetime", () => {
     const gw = gatewayWith({ IDENTITY_BIND_REQUEST: "true" });
     const { key } = await createKey(["candidates:write"]);
     const ids = [unique("req"), unique("req")];
-    for (const id of ids) await gw.fetch("/api/v1/candidates/c_1/notes", { key, method: "POST", body: "{}", headers: { "x-request-id": id } });
+    for (const id of ids)
+      await gw.fetch("/api/v1/candidates/c_1/notes", { key, method: "POST", body: "{}", headers: { "x-request-id": id } });
     const tokens = await Promise.all(ids.map(identityReceived));
     expect(tokens[1]).not.toBe(tokens[0]);
     const jwks = createLocalJWKSet(await jwksOf((p) => gw.fetch(p)));
@@ -190,7 +201,14 @@ describe("GET /.well-known/jwks.json", () => {
     const { keys } = JSON.parse(text) as { keys: JWK[] };
     expect(keys).toHaveLength(1);
     const fromSecret = JSON.parse(env.IDENTITY_SIGNING_KEY) as JWK;
-    expect(keys[0]).toEqual({ kty: "OKP", crv: "Ed25519", x: fromSecret.x, kid: await calculateJwkThumbprint(fromSecret), alg: "EdDSA", use: "sig" });
+    expect(keys[0]).toEqual({
+      kty: "OKP",
+      crv: "Ed25519",
+      x: fromSecret.x,
+      kid: await calculateJwkThumbprint(fromSecret),
+      alg: "EdDSA",
+      use: "sig",
+    });
     expect(text).not.toContain(fromSecret.d!);
     expect(text).not.toContain('"d"');
   });
@@ -236,29 +254,32 @@ describe("signing-key configuration", () => {
     // Parses, but x is not d's public key: found when the key is imported, still a 500 everywhere.
     ["x of another key", JSON.stringify({ kty: "OKP", crv: "Ed25519", x: OTHER_KEY.x, d })],
   ];
-  it.each(BAD)("%s: every request is 500 internal_error with a log line naming the setting, /healthz names it too, the key never echoed", async (_, value) => {
-    const gw = gatewayWith({ IDENTITY_SIGNING_KEY: value });
-    const { key } = await createKey(["jobs:read"]);
-    const id = unique("req");
-    const { lines, raw } = await captureLogs(async () => {
-      for (const path of ["/healthz", "/.well-known/jwks.json", "/api/v1/jobs", "/api/v1/api-keys/self"]) {
-        const res = await gw.fetch(path, { key, headers: { "x-request-id": id } });
-        expect(res.status, path).toBe(500);
-        const body = await envelope(res);
-        expect(body.errors).toEqual([{ code: "internal_error", message: "The gateway is misconfigured" }]);
-        if (path === "/healthz") expect(body.data).toEqual({ status: "misconfigured", settings: ["IDENTITY_SIGNING_KEY"] });
+  it.each(BAD)(
+    "%s: every request is 500 internal_error with a log line naming the setting, /healthz names it too, the key never echoed",
+    async (_, value) => {
+      const gw = gatewayWith({ IDENTITY_SIGNING_KEY: value });
+      const { key } = await createKey(["jobs:read"]);
+      const id = unique("req");
+      const { lines, raw } = await captureLogs(async () => {
+        for (const path of ["/healthz", "/.well-known/jwks.json", "/api/v1/jobs", "/api/v1/api-keys/self"]) {
+          const res = await gw.fetch(path, { key, headers: { "x-request-id": id } });
+          expect(res.status, path).toBe(500);
+          const body = await envelope(res);
+          expect(body.errors).toEqual([{ code: "internal_error", message: "The gateway is misconfigured" }]);
+          if (path === "/healthz") expect(body.data).toEqual({ status: "misconfigured", settings: ["IDENTITY_SIGNING_KEY"] });
+        }
+      });
+      const config = lines.filter((l) => l.event === "config_invalid");
+      expect(config).toHaveLength(4);
+      for (const line of config) {
+        expect(line.settings).toEqual(["IDENTITY_SIGNING_KEY"]);
+        expect(line.message).toContain("IDENTITY_SIGNING_KEY");
       }
-    });
-    const config = lines.filter((l) => l.event === "config_invalid");
-    expect(config).toHaveLength(4);
-    for (const line of config) {
-      expect(line.settings).toEqual(["IDENTITY_SIGNING_KEY"]);
-      expect(line.message).toContain("IDENTITY_SIGNING_KEY");
-    }
-    expect(raw).not.toContain(d);
-    expect(raw).not.toContain(d.slice(0, 40));
-    expect(await originReceived(id)).toEqual([]);
-  });
+      expect(raw).not.toContain(d);
+      expect(raw).not.toContain(d.slice(0, 40));
+      expect(await originReceived(id)).toEqual([]);
+    },
+  );
 
   it("IDENTITY_SIGNING_KEY_PREVIOUS that is not an Ed25519 JWK is a 500 too", async () => {
     const gw = gatewayWith({ IDENTITY_SIGNING_KEY_PREVIOUS: "old-key" });

@@ -72,7 +72,11 @@ describe("POST /api/v1/api-keys", () => {
   });
 
   const BAD: [string, unknown, RegExp][] = [
-    ["an unknown scope, listing the valid ones", { name: "x", scopes: ["candidates:delete"] }, /unknown scope "candidates:delete".*candidates:read/],
+    [
+      "an unknown scope, listing the valid ones",
+      { name: "x", scopes: ["candidates:delete"] },
+      /unknown scope "candidates:delete".*candidates:read/,
+    ],
     ["no scopes", { name: "x", scopes: [] }, /at least one scope/],
     ["repeated scopes", { name: "x", scopes: ["jobs:read", "jobs:read"] }, /must not repeat/],
     ["no name", { scopes: ["jobs:read"] }, /name/],
@@ -93,7 +97,12 @@ describe("POST /api/v1/api-keys", () => {
 
   it("refuses malformed JSON and a missing content type", async () => {
     const { key: adminKey } = await admin();
-    const bad = await call("/api/v1/api-keys", { key: adminKey, method: "POST", body: "{nope", headers: { "content-type": "application/json" } });
+    const bad = await call("/api/v1/api-keys", {
+      key: adminKey,
+      method: "POST",
+      body: "{nope",
+      headers: { "content-type": "application/json" },
+    });
     expect(bad.status).toBe(400);
     expect((await envelope(bad)).errors[0]!.code).toBe("invalid_request");
     const untyped = await call("/api/v1/api-keys", { key: adminKey, method: "POST", body: '{"name":"x","scopes":["jobs:read"]}' });
@@ -170,7 +179,7 @@ describe("one key: show, rename, self", () => {
     const scopeChange = await api(adminKey, "PATCH", `/${created.id}`, { name: "x", scopes: ["*"] });
     expect(scopeChange.res.status).toBe(400);
     expect(scopeChange.body.errors[0]!.message).toMatch(/scopes are immutable: create a new key/);
-    expect(((await api(adminKey, "GET", `/${created.id}`)).body.data as KeyObj)).toMatchObject({ name: "after", scopes: ["jobs:read"] });
+    expect((await api(adminKey, "GET", `/${created.id}`)).body.data as KeyObj).toMatchObject({ name: "after", scopes: ["jobs:read"] });
   });
 
   it("self needs no scope", async () => {
@@ -255,7 +264,13 @@ describe("rotation", () => {
     const { res, body } = await api(adminKey, "POST", `/${old.id}/rotate`);
     expect(res.status).toBe(201);
     const next = body.data as KeyObj & { key: string };
-    expect(next).toMatchObject({ name: "rotating", scopes: ["jobs:read", "jobs:write"], expires_at: expiresAt, rotated_from: old.id, state: "active" });
+    expect(next).toMatchObject({
+      name: "rotating",
+      scopes: ["jobs:read", "jobs:write"],
+      expires_at: expiresAt,
+      rotated_from: old.id,
+      state: "active",
+    });
     expect(next.key).toMatch(KEY_PATTERN);
     expect(next.key).not.toBe(old.key);
     expect((await call("/api/v1/jobs", { key: old.key })).status).toBe(401);

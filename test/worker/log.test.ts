@@ -89,7 +89,7 @@ describe("error envelope", () => {
 
   it("keeps building bodies once its table is full", async () => {
     for (let i = 0; i < 300; i++) errorResponse(new GatewayError("invalid_request", `filler ${i}`));
-    const res = errorResponse(new GatewayError("invalid_request", "after \"the\" table is full"));
+    const res = errorResponse(new GatewayError("invalid_request", 'after "the" table is full'));
     expect(await res.text()).toBe(JSON.stringify(errorEnvelope("invalid_request", 'after "the" table is full')));
   });
 });

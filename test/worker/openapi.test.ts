@@ -85,7 +85,9 @@ describe("GET /openapi.json", () => {
     expect([...codes].sort()).toEqual(Object.keys(STATUS_OF_CODE).sort());
     for (const [method, path] of MANAGEMENT_ROUTES) {
       const responses = doc.paths[path]![method]!.responses;
-      const errors = Object.keys(responses).filter((s) => Number(s) >= 400).sort();
+      const errors = Object.keys(responses)
+        .filter((s) => Number(s) >= 400)
+        .sort();
       expect(errors, `${method} ${path}`).toEqual(path.includes("{id}") ? KEY_BY_ID_ERRORS : KEY_ERRORS);
       for (const status of errors) {
         expect(responses[status]?.content?.["application/json"]?.schema, `${method} ${path} ${status}`).toEqual({
@@ -99,7 +101,13 @@ describe("GET /openapi.json", () => {
       const success = responses["200"] ?? responses["201"];
       expect(Object.keys(success!.headers ?? {}).sort()).toEqual(["RateLimit", "RateLimit-Policy", "X-Request-Id"]);
     }
-    expect(Object.keys(doc.components.headers).sort()).toEqual(["RateLimit", "RateLimit-Policy", "Retry-After", "WWW-Authenticate", "X-Request-Id"]);
+    expect(Object.keys(doc.components.headers).sort()).toEqual([
+      "RateLimit",
+      "RateLimit-Policy",
+      "Retry-After",
+      "WWW-Authenticate",
+      "X-Request-Id",
+    ]);
   });
 
   it("names every operation (a unique operationId) and documents HEAD wherever GET is served", async () => {

@@ -8,7 +8,11 @@ const b64 = (bytes: number[] | Uint8Array) => btoa(String.fromCharCode(...bytes)
 
 describe("ECDSA signatures in DER", () => {
   it("round-trips r‖s, with and without high bits and leading zeros", () => {
-    for (const [r0, s0] of [[0x80, 0x01], [0x00, 0x7f], [0x00, 0x00]] as const) {
+    for (const [r0, s0] of [
+      [0x80, 0x01],
+      [0x00, 0x7f],
+      [0x00, 0x00],
+    ] as const) {
       const raw = new Uint8Array(64).map((_, i) => (i % 7) + 1);
       raw[0] = r0;
       raw[32] = s0;

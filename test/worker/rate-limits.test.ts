@@ -9,7 +9,18 @@ import { meter } from "../../src/limits/meter.ts";
 import { EMPTY_METER, take, type MeterRequest, type MeterVerdict } from "../../src/limits/meter-state.ts";
 import { MONTHLY_QUOTA_MAX, RATE_LIMIT_MAX, RATE_PERIOD_MAX_S, type Limits } from "../../src/limits/policy.ts";
 import { kvKeyOf } from "../../src/storage/kv-cache.ts";
-import { call, captureLogs, createKey, envelope, gatewayWith, keysApi, requestLine, unique, withOutage, type OriginRecord } from "./helpers.ts";
+import {
+  call,
+  captureLogs,
+  createKey,
+  envelope,
+  gatewayWith,
+  keysApi,
+  requestLine,
+  unique,
+  withOutage,
+  type OriginRecord,
+} from "./helpers.ts";
 
 /** docs/keys-and-scopes.md "Rate limits and quotas": the real KeyMeter Durable Object, KV, D1 and origin. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -217,7 +228,9 @@ describe("the KeyMeter Durable Object", () => {
     const name = unique("meter");
     const t0 = Date.now();
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => meter(new BlockList(10), env.KEY_METER, name, { rate: { limit: 10, period_s: 60 }, quota: null }, t0 + ((i * 83) % 4_001) - 2_000)),
+      Array.from({ length: 50 }, (_, i) =>
+        meter(new BlockList(10), env.KEY_METER, name, { rate: { limit: 10, period_s: 60 }, quota: null }, t0 + ((i * 83) % 4_001) - 2_000),
+      ),
     );
     expect(results.filter((r) => r.refusal === null)).toHaveLength(10);
     expect(results.filter((r) => r.refusal?.code === "rate_limited")).toHaveLength(40);
@@ -309,8 +322,18 @@ describe("the key object and the management API", () => {
     const created = body.data as KeyObject & { key: string };
     expect(created).toMatchObject({ rate_limit: { limit: 100, period_s: 60 }, monthly_quota: 100_000 });
     const keys = Object.keys(created);
-    expect(keys.slice(keys.indexOf("rotated_from"))).toEqual(["rotated_from", "rate_limit", "monthly_quota", "allowed_cidrs", "mode", "key"]);
-    expect((await api(adminKey, "GET", `/${created.id}`)).body.data).toMatchObject({ rate_limit: { limit: 100, period_s: 60 }, monthly_quota: 100_000 });
+    expect(keys.slice(keys.indexOf("rotated_from"))).toEqual([
+      "rotated_from",
+      "rate_limit",
+      "monthly_quota",
+      "allowed_cidrs",
+      "mode",
+      "key",
+    ]);
+    expect((await api(adminKey, "GET", `/${created.id}`)).body.data).toMatchObject({
+      rate_limit: { limit: 100, period_s: 60 },
+      monthly_quota: 100_000,
+    });
     const used = await call("/api/v1/jobs", { key: created.key });
     expect(used.headers.get("ratelimit-policy")).toMatch(/^"rate";q=100;w=60, "monthly";q=100000;w=\d+$/);
 
@@ -356,7 +379,10 @@ describe("the key object and the management API", () => {
       const alone = await api(adminKey, "PATCH", `/${row.id}`, patch);
       expect(alone.res.status).toBe(400);
       expect(alone.body.errors).toEqual([
-        { code: "invalid_request", message: `${Object.keys(patch)[0]}: rate limits and quotas are immutable: create a new key with the limits you want, then revoke this one` },
+        {
+          code: "invalid_request",
+          message: `${Object.keys(patch)[0]}: rate limits and quotas are immutable: create a new key with the limits you want, then revoke this one`,
+        },
       ]);
     }
     const after = (await api(adminKey, "GET", `/${row.id}`)).body.data as KeyObject;
@@ -383,7 +409,14 @@ describe("the key object and the management API", () => {
 
   it("an auth record cached in KV before limits existed (no such fields) means no limit", async () => {
     const { key, row } = await createKey(["jobs:read"]);
-    const legacy = { id: row.id, organization_id: row.organization_id, hash: row.hash, scopes: ["jobs:read"], expires_at: null, revoked_at: null };
+    const legacy = {
+      id: row.id,
+      organization_id: row.organization_id,
+      hash: row.hash,
+      scopes: ["jobs:read"],
+      expires_at: null,
+      revoked_at: null,
+    };
     await env.KEYS_CACHE.put(kvKeyOf(row.hash), JSON.stringify(legacy), { expirationTtl: 300 });
     const gw = gatewayWith({});
     const res = await gw.fetch("/api/v1/jobs", { key });
@@ -402,7 +435,9 @@ describe("the auth record in KV carries the limits", () => {
     const cached = (await env.KEYS_CACHE.get(kvKeyOf(row.hash), "json")) as Record<string, unknown>;
     expect(cached).toMatchObject({ rate_limit: { limit: 7, period_s: 60 }, monthly_quota: 70, meter_id: null });
 
-    await env.KEYS_CACHE.put(kvKeyOf(row.hash), JSON.stringify({ ...cached, rate_limit: { limit: -1, period_s: 60 } }), { expirationTtl: 300 });
+    await env.KEYS_CACHE.put(kvKeyOf(row.hash), JSON.stringify({ ...cached, rate_limit: { limit: -1, period_s: 60 } }), {
+      expirationTtl: 300,
+    });
     const second = gatewayWith({});
     const res = await second.fetch("/api/v1/jobs", { key });
     expect(res.status).toBe(200);
@@ -465,7 +500,9 @@ describe("organization default (DEFAULT_RATE_LIMIT, ORG_RATE_LIMITS)", () => {
   ];
   it.each(BAD_CONFIG)("%s fails loudly, naming the setting", (_, patch) => {
     expect(() => parseConfig({ ORIGIN_URL: "https://o.example", KEY_HASH_SECRET: "x".repeat(32), ...patch })).toThrow(ConfigError);
-    expect(() => parseConfig({ ORIGIN_URL: "https://o.example", KEY_HASH_SECRET: "x".repeat(32), ...patch })).toThrow(Object.keys(patch)[0]!);
+    expect(() => parseConfig({ ORIGIN_URL: "https://o.example", KEY_HASH_SECRET: "x".repeat(32), ...patch })).toThrow(
+      Object.keys(patch)[0]!,
+    );
   });
 
   it("an invalid default is a 500 on every request, never a silent default", async () => {

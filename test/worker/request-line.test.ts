@@ -201,7 +201,9 @@ describe("client address", () => {
 describe("the proxy forwards exactly the validated line", () => {
   it("builds base + path + query when the URL parser keeps them byte for byte", () => {
     const line = validate("/api/v1/candidates/%C3%A9/?a=1&b=%2F");
-    expect(originUrl("https://origin.example.test/prefix", line)).toBe("https://origin.example.test/prefix/api/v1/candidates/%C3%A9/?a=1&b=%2F");
+    expect(originUrl("https://origin.example.test/prefix", line)).toBe(
+      "https://origin.example.test/prefix/api/v1/candidates/%C3%A9/?a=1&b=%2F",
+    );
   });
 
   it("refuses rather than forward a line the parser would rewrite", () => {

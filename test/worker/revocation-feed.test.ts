@@ -148,7 +148,11 @@ describe("revocation within seconds", () => {
     expect((await gw.fetch(`/api/v1/api-keys/${successor.id}`, { method: "DELETE", key: admin.key })).status).toBe(200);
     await gw.settle();
     const rows = async (id: string) =>
-      (await env.DB.prepare("SELECT key_id, effective_at FROM key_revocations WHERE key_id = ? ORDER BY seq").bind(id).all<{ effective_at: string }>()).results;
+      (
+        await env.DB.prepare("SELECT key_id, effective_at FROM key_revocations WHERE key_id = ? ORDER BY seq")
+          .bind(id)
+          .all<{ effective_at: string }>()
+      ).results;
     const old = await rows(key.row.id);
     expect(old).toHaveLength(1);
     expect(Date.parse(old[0]!.effective_at) - Date.now()).toBeGreaterThan(50_000);
@@ -160,7 +164,16 @@ describe("revocation within seconds", () => {
 });
 
 describe("the recently-revoked set", () => {
-  const record = (id: string) => ({ id, organization_id: "o", hash: "h", scopes: [], expires_at: null, revoked_at: null, allowed_cidrs: null, mode: "live" as const });
+  const record = (id: string) => ({
+    id,
+    organization_id: "o",
+    hash: "h",
+    scopes: [],
+    expires_at: null,
+    revoked_at: null,
+    allowed_cidrs: null,
+    mode: "live" as const,
+  });
 
   it("is bounded by REVOCATION_SET_MAX_ENTRIES: the oldest entry goes first", () => {
     const set = new RecentRevocations(2, 60_000);
@@ -208,7 +221,9 @@ describe("the feed's page cap", () => {
     const at = new Date(t0).toISOString();
     const insert = env.DB.prepare("INSERT INTO key_revocations (key_id, hash, effective_at, recorded_at) VALUES (?, ?, ?, ?)");
     for (let i = 0; i < rows; i += 500) {
-      await env.DB.batch(Array.from({ length: Math.min(500, rows - i) }, (_, j) => insert.bind(`${prefix}-${i + j}`, `${prefix}-h${i + j}`, at, at)));
+      await env.DB.batch(
+        Array.from({ length: Math.min(500, rows - i) }, (_, j) => insert.bind(`${prefix}-${i + j}`, `${prefix}-h${i + j}`, at, at)),
+      );
     }
 
     await feed.poll(env.DB, t0 + 100);
@@ -238,9 +253,13 @@ describe("the feed's page cap", () => {
     await feed.poll(env.DB, t0 + 100);
     const late = t0 + opts.maxStalenessMs + 1;
     // Stale by the last complete read (t0): the request waits for a read, in the foreground.
-    await feed.ready(env.DB, () => {
-      throw new Error("a stale isolate must not read in the background");
-    }, late);
+    await feed.ready(
+      env.DB,
+      () => {
+        throw new Error("a stale isolate must not read in the background");
+      },
+      late,
+    );
     expect(feed.lastSuccess).toBe(late);
     expect(feed.recent.effectiveAt(`${prefix}-${cap + 9}`, late)).toBe(t0);
   });

@@ -22,7 +22,9 @@ const ROTATING = {
 const ROTATED = { KEY_HASH_SECRET: NEW_SECRET, KEY_HASH_SECRET_VERSION: "2" };
 
 const stored = async (id: string) =>
-  (await env.DB.prepare("SELECT hash, secret_version FROM api_keys WHERE id = ?").bind(id).first<{ hash: string; secret_version: number }>())!;
+  (await env.DB.prepare("SELECT hash, secret_version FROM api_keys WHERE id = ?")
+    .bind(id)
+    .first<{ hash: string; secret_version: number }>())!;
 const hashUnder = async (secret: string, key: string) => hashKey(await importHashKey(secret), key);
 
 async function use(gw: ReturnType<typeof gatewayWith>, key: string) {

@@ -20,9 +20,14 @@ beforeAll(async () => {
   stranger = await makeScanner("github-test-1"); // same identifier, another private key
 });
 
-const gateway = (extra: Record<string, string> = {}) => gatewayWith({ SECRET_SCANNING_PUBLIC_KEYS: publicKeysConfig(scanner), TOMBSTONE_REWRITE_DELAY_MS: "0", ...extra });
+const gateway = (extra: Record<string, string> = {}) =>
+  gatewayWith({ SECRET_SCANNING_PUBLIC_KEYS: publicKeysConfig(scanner), TOMBSTONE_REWRITE_DELAY_MS: "0", ...extra });
 
-async function report(gw: ReturnType<typeof gatewayWith>, body: string, opts: { signer?: Scanner; keyId?: string; signature?: string; ip?: string } = {}) {
+async function report(
+  gw: ReturnType<typeof gatewayWith>,
+  body: string,
+  opts: { signer?: Scanner; keyId?: string; signature?: string; ip?: string } = {},
+) {
   const signer = opts.signer ?? scanner;
   const headers: Record<string, string> = { "content-type": "application/json" };
   headers["github-public-key-identifier"] = opts.keyId ?? signer.keyId;
@@ -32,7 +37,12 @@ async function report(gw: ReturnType<typeof gatewayWith>, body: string, opts: { 
   return res;
 }
 
-const item = (token: string, url = "https://github.com/octo/repo/blob/abc/config.js") => ({ token, type: "ats_api_key", url, source: "content" });
+const item = (token: string, url = "https://github.com/octo/repo/blob/abc/config.js") => ({
+  token,
+  type: "ats_api_key",
+  url,
+  source: "content",
+});
 
 const revokedAt = async (id: string) =>
   (await env.DB.prepare("SELECT revoked_at FROM api_keys WHERE id = ?").bind(id).first<{ revoked_at: string | null }>())!.revoked_at;
@@ -74,7 +84,9 @@ describe("POST /api/v1/secret-scanning/report", () => {
       ["revoked_leaked", "secret-scanning", "https://github.com/octo/repo/blob/abc/config.js"],
     ]);
     // The feed has it too: every isolate refuses the key within the revocation bound.
-    const feed = await env.DB.prepare("SELECT COUNT(*) AS n FROM key_revocations WHERE key_id = ?").bind(leaked.row.id).first<{ n: number }>();
+    const feed = await env.DB.prepare("SELECT COUNT(*) AS n FROM key_revocations WHERE key_id = ?")
+      .bind(leaked.row.id)
+      .first<{ n: number }>();
     expect(feed!.n).toBe(1);
   });
 
@@ -117,7 +129,9 @@ describe("POST /api/v1/secret-scanning/report", () => {
     it("401 for a signature by another private key, a tampered body, an unknown key id, or missing headers", async () => {
       const leaked = await createKey(["candidates:read"]);
       const body = JSON.stringify([item(leaked.key)]);
-      expect(await expectRefused(await report(gateway(), body, { signer: stranger }), 401, "unauthorized", leaked.row.id)).toBe("Invalid report signature");
+      expect(await expectRefused(await report(gateway(), body, { signer: stranger }), 401, "unauthorized", leaked.row.id)).toBe(
+        "Invalid report signature",
+      );
       const tampered = await scanner.sign(JSON.stringify([item(generateKey())]));
       await expectRefused(await report(gateway(), body, { signature: tampered }), 401, "unauthorized", leaked.row.id);
       await expectRefused(await report(gateway(), body, { keyId: "someone-else" }), 401, "unauthorized", leaked.row.id);
@@ -175,11 +189,17 @@ describe("POST /api/v1/secret-scanning/report", () => {
 
   it("is in the OpenAPI document: public, with its signature headers, body and answer", async () => {
     const doc = (await (await gatewayWith({}).fetch("/openapi.json")).json()) as {
-      paths: Record<string, Record<string, { security: unknown[]; parameters: { name: string; in: string }[]; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<string, { security: unknown[]; parameters: { name: string; in: string }[]; responses: Record<string, unknown> }>
+      >;
     };
     const op = doc.paths[PATH]!.post!;
     expect(op.security).toEqual([]);
-    expect(op.parameters.map((p) => `${p.in}:${p.name}`).sort()).toEqual(["header:github-public-key-identifier", "header:github-public-key-signature"]);
+    expect(op.parameters.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+      "header:github-public-key-identifier",
+      "header:github-public-key-signature",
+    ]);
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "429"]));
   });
 
@@ -187,4 +207,3 @@ describe("POST /api/v1/secret-scanning/report", () => {
     expect((await gateway().fetch(PATH, { method: "GET" })).status).toBe(405);
   });
 });
-

@@ -109,7 +109,10 @@ describe("GET /settings/api-keys", () => {
     expect(styles.map((e) => e.attrs.href)).toEqual([expect.stringMatching(new RegExp(`^${STYLE_PATH}\\?v=[0-9a-z]+$`))]);
     expect(elements.filter((e) => e.tag === "style")).toEqual([]);
     for (const e of elements) {
-      expect(Object.keys(e.attrs).filter((a) => a.startsWith("on") || a === "style"), `<${e.tag}>`).toEqual([]);
+      expect(
+        Object.keys(e.attrs).filter((a) => a.startsWith("on") || a === "style"),
+        `<${e.tag}>`,
+      ).toEqual([]);
       for (const value of Object.values(e.attrs)) expect(value).not.toMatch(/^\s*javascript:/i);
       if (e.attrs.src || (e.attrs.href && e.tag !== "a")) {
         // Same origin, or a data: URL (the empty favicon, which img-src allows).
@@ -146,7 +149,10 @@ describe("GET /settings/api-keys", () => {
     for (const { scope } of SCOPE_CATALOG) {
       const box = elements.find((e) => e.attrs.id === scopeInputId(scope));
       expect(box?.attrs.value, scope).toBe(scope);
-      expect(elements.some((e) => e.attrs.id === `${scopeInputId(scope)}-desc`), scope).toBe(true);
+      expect(
+        elements.some((e) => e.attrs.id === `${scopeInputId(scope)}-desc`),
+        scope,
+      ).toBe(true);
     }
   });
 

@@ -74,7 +74,10 @@ describe("what a provider's keys and claims allow", () => {
   });
 
   it("maps roles through OIDC_ROLE_SCOPES; no organization or no mapped role is a 403", () => {
-    const config = parseOidcConfig({ ...OIDC, OIDC_ROLE_SCOPES: '{"admin":["api_keys:read","api_keys:write"],"viewer":["api_keys:read"]}' })!;
+    const config = parseOidcConfig({
+      ...OIDC,
+      OIDC_ROLE_SCOPES: '{"admin":["api_keys:read","api_keys:write"],"viewer":["api_keys:read"]}',
+    })!;
     const base = { sub: "u", email: "u@example.test", org_id: "acme" };
     expect(personFromClaims({ ...base, roles: ["viewer", "admin"] }, config).scopes.sort()).toEqual(["api_keys:read", "api_keys:write"]);
     expect(personFromClaims({ ...base, roles: "viewer" }, config).scopes).toEqual(["api_keys:read"]);
@@ -130,7 +133,13 @@ describe("with OIDC configured, a sealed session", () => {
   const session = (secret: string, since = now, refreshed = now) =>
     new Sealer(secret).seal(
       "session",
-      { claims: { sub: "u1", email: "u1@example.test", name: "U One", org_id: org, roles: ["admin"] }, rt: "r", idt: null, since, refreshed },
+      {
+        claims: { sub: "u1", email: "u1@example.test", name: "U One", org_id: org, roles: ["admin"] },
+        rt: "r",
+        idt: null,
+        since,
+        refreshed,
+      },
       since + 8 * 3600_000,
     );
   const same = { origin: "https://api.example.test", "sec-fetch-site": "same-origin" };
@@ -166,7 +175,8 @@ describe("with OIDC configured, a sealed session", () => {
 
   it("refuses a cross-site request before it is even opened, and creates nothing", async () => {
     const cookie = `__Host-gw_session=${await session(OIDC.SESSION_SECRET)}`;
-    const count = async () => ((await envelope(await gw.fetch("/api/v1/api-keys", { headers: { cookie, ...same } }))).data as { items: unknown[] }).items.length;
+    const count = async () =>
+      ((await envelope(await gw.fetch("/api/v1/api-keys", { headers: { cookie, ...same } }))).data as { items: unknown[] }).items.length;
     const before = await count();
     const res = await gw.fetch("/api/v1/api-keys", {
       method: "POST",

@@ -38,8 +38,23 @@ describe("creating test-mode keys", () => {
     expect(created.display).toBe(`pk_test_${created.key.slice(8, 12)}…${created.key.slice(-4)}`);
     expect(created.mode).toBe("test");
     expect(Object.keys(created)).toEqual([
-      "id", "name", "organization_id", "display", "scopes", "state", "created_at", "created_by",
-      "last_used_at", "expires_at", "revoked_at", "rotated_from", "rate_limit", "monthly_quota", "allowed_cidrs", "mode", "key",
+      "id",
+      "name",
+      "organization_id",
+      "display",
+      "scopes",
+      "state",
+      "created_at",
+      "created_by",
+      "last_used_at",
+      "expires_at",
+      "revoked_at",
+      "rotated_from",
+      "rate_limit",
+      "monthly_quota",
+      "allowed_cidrs",
+      "mode",
+      "key",
     ]);
     const shown = await api(direct, admin, "GET", `/${created.id}`);
     expect((shown.body.data as KeyObj).mode).toBe("test");
@@ -145,7 +160,14 @@ describe("where requests go", () => {
 
   it("a KV entry cached before test mode existed (no mode field) is a live key", async () => {
     const { key, row } = await createKey(["jobs:read"]);
-    const legacy = { id: row.id, organization_id: row.organization_id, hash: row.hash, scopes: ["jobs:read"], expires_at: null, revoked_at: null };
+    const legacy = {
+      id: row.id,
+      organization_id: row.organization_id,
+      hash: row.hash,
+      scopes: ["jobs:read"],
+      expires_at: null,
+      revoked_at: null,
+    };
     await env.KEYS_CACHE.put(kvKeyOf(row.hash), JSON.stringify(legacy), { expirationTtl: 300 });
     const gw = gatewayWith({});
     const id = unique("req");
@@ -165,7 +187,9 @@ describe("what a test-mode key may manage", () => {
   it("creates only test keys: no mode means test, mode live is 403 and creates nothing", async () => {
     const org = unique("org");
     const { key: testAdmin } = await createKey(["*"], { org, mode: "test" });
-    const implicit = (await api(direct, testAdmin, "POST", "", { name: "child", scopes: ["jobs:read"] })).body.data as KeyObj & { key: string };
+    const implicit = (await api(direct, testAdmin, "POST", "", { name: "child", scopes: ["jobs:read"] })).body.data as KeyObj & {
+      key: string;
+    };
     expect(implicit.mode).toBe("test");
     expect(implicit.key).toMatch(/^pk_test_/);
     const before = await listIds(testAdmin);

@@ -7,7 +7,13 @@ import { SQL_API_TOKEN, type SeededPoint } from "../support/analytics-sql-api.ts
 import { captureLogs, createKey, envelope, gatewayWith, unique, withOutage } from "./helpers.ts";
 
 /** Issue 10: every request of a known key is counted; GET /api/v1/api-keys/{id}/usage reads the counts back. */
-type Usage = { key_id: string; granularity: string; from: string; to: string; buckets: ({ start: string } & Record<"2xx" | "3xx" | "4xx" | "5xx", number>)[] };
+type Usage = {
+  key_id: string;
+  granularity: string;
+  from: string;
+  to: string;
+  buckets: ({ start: string } & Record<"2xx" | "3xx" | "4xx" | "5xx", number>)[];
+};
 
 const HOUR = 3_600_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +34,8 @@ function totals(u: Usage) {
 /** The mix of answers a key's requests get: proxied 2xx, origin 3xx/4xx/5xx, refused 403 by scope. */
 async function sendMix(gw: Gateway, key: string) {
   const statuses: number[] = [];
-  const go = async (path: string, init: Parameters<Gateway["fetch"]>[1] = {}) => statuses.push((await gw.fetch(path, { key, ...init })).status);
+  const go = async (path: string, init: Parameters<Gateway["fetch"]>[1] = {}) =>
+    statuses.push((await gw.fetch(path, { key, ...init })).status);
   for (let i = 0; i < 3; i++) await go("/api/v1/candidates");
   await go("/api/v1/candidates/c_1", { headers: { "x-origin-behavior": "redirect:302:http://127.0.0.1:1/x" } });
   await go("/api/v1/candidates/c_2", { headers: { "x-origin-behavior": "status:404" } });
@@ -93,7 +100,9 @@ describe("usage in D1 (local development and tests)", () => {
     expect((await gw.fetch("/api/v1/candidates", { key })).status).toBe(200);
     const statuses = await Promise.all(Array.from({ length: 20 }, () => gw.fetch("/api/v1/candidates", { key }).then((r) => r.status)));
     expect(statuses.every((s) => s === 200)).toBe(true);
-    const before = await env.DB.prepare("SELECT SUM(count) AS n FROM api_key_usage WHERE key_id = ?").bind(row.id).first<{ n: number | null }>();
+    const before = await env.DB.prepare("SELECT SUM(count) AS n FROM api_key_usage WHERE key_id = ?")
+      .bind(row.id)
+      .first<{ n: number | null }>();
     expect(before!.n ?? 0).toBeLessThan(21); // not yet all written: the write waits for the interval
     await gw.settle();
     expect(totals((await usage(gw, adminKey, row.id)).body.data as Usage)["2xx"]).toBe(21);
@@ -124,7 +133,9 @@ describe("usage in D1 (local development and tests)", () => {
     await gw.settle();
     // Counts from earlier days, as other isolates would have written them.
     const today = Math.floor(Date.now() / (24 * HOUR)) * 24;
-    await env.DB.prepare("INSERT INTO api_key_usage (key_id, organization_id, hour, class, count) VALUES (?, ?, ?, '2xx', 5), (?, ?, ?, '5xx', 2)")
+    await env.DB.prepare(
+      "INSERT INTO api_key_usage (key_id, organization_id, hour, class, count) VALUES (?, ?, ?, '2xx', 5), (?, ?, ?, '5xx', 2)",
+    )
       .bind(row.id, org, today - 24 + 3, row.id, org, today - 48 + 23)
       .run();
     const from = new Date((today - 72) * HOUR + 5 * HOUR).toISOString(); // mid-day: rounds down
@@ -141,7 +152,9 @@ describe("usage in D1 (local development and tests)", () => {
       [2, 0],
     ]);
     expect(u.buckets.map((b) => b.start)).toEqual([72, 48, 24, 0].map((h) => new Date((today - h) * HOUR).toISOString()));
-    const hourly = (await usage(gw, adminKey, row.id, `?from=${new Date((today - 24) * HOUR).toISOString()}&to=${new Date(today * HOUR).toISOString()}`)).body.data as Usage;
+    const hourly = (
+      await usage(gw, adminKey, row.id, `?from=${new Date((today - 24) * HOUR).toISOString()}&to=${new Date(today * HOUR).toISOString()}`)
+    ).body.data as Usage;
     expect(hourly.buckets).toHaveLength(24);
     expect(hourly.buckets[3]!["2xx"]).toBe(5);
   });
@@ -152,8 +165,16 @@ describe("usage in D1 (local development and tests)", () => {
     ["a malformed from", "?from=yesterday", /^from: /],
     ["a malformed to", "?to=2026-13-01T00:00:00Z", /^to: /],
     ["an unknown granularity", "?granularity=week", /^granularity: granularity must be "hour" or "day"/],
-    ["too many hourly buckets", `?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z`, new RegExp(`^from: the range holds 1416 hourly buckets; at most ${MAX_USAGE_BUCKETS}`)],
-    ["too many daily buckets", `?granularity=day&from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`, /^from: the range holds 2192 daily buckets/],
+    [
+      "too many hourly buckets",
+      `?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z`,
+      new RegExp(`^from: the range holds 1416 hourly buckets; at most ${MAX_USAGE_BUCKETS}`),
+    ],
+    [
+      "too many daily buckets",
+      `?granularity=day&from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
+      /^from: the range holds 2192 daily buckets/,
+    ],
   ];
   it.each(BAD)("refuses %s with 400 naming the field, and stores nothing", async (_, query, message) => {
     const org = unique("org");
@@ -231,8 +252,19 @@ describe("usage in Analytics Engine (production)", () => {
 
     // What Analytics Engine would hold, with one point sampled at 1 in 2 standing for two requests.
     const now = Date.now();
-    const points: SeededPoint[] = mine.map((p) => ({ timestamp: now, blobs: p.blobs as string[], doubles: p.doubles!, indexes: p.indexes as string[] }));
-    points.push({ timestamp: now - 3 * HOUR, blobs: [row.id, org, "2xx", "/api/v1/candidates/**"], doubles: [1], indexes: [row.id], sampleInterval: 2 });
+    const points: SeededPoint[] = mine.map((p) => ({
+      timestamp: now,
+      blobs: p.blobs as string[],
+      doubles: p.doubles!,
+      indexes: p.indexes as string[],
+    }));
+    points.push({
+      timestamp: now - 3 * HOUR,
+      blobs: [row.id, org, "2xx", "/api/v1/candidates/**"],
+      doubles: [1],
+      indexes: [row.id],
+      sampleInterval: 2,
+    });
     await fetch(`${env.TEST_SQL_API_URL}/__points`, { method: "POST", body: JSON.stringify(points) });
 
     const { res, body } = await usage(gw, adminKey, row.id);
@@ -260,7 +292,12 @@ describe("usage in Analytics Engine (production)", () => {
       expect(res.status).toBe(503);
       expect(body.errors[0]).toEqual({ code: "service_unavailable", message: "Usage data is temporarily unavailable; retry shortly" });
     }
-    const wrongToken = gatewayWith({ USAGE_STORE: "analytics_engine", USAGE: env.TEST_USAGE, ANALYTICS_API_TOKEN: "x".repeat(30), ANALYTICS_SQL_URL: env.TEST_SQL_API_URL });
+    const wrongToken = gatewayWith({
+      USAGE_STORE: "analytics_engine",
+      USAGE: env.TEST_USAGE,
+      ANALYTICS_API_TOKEN: "x".repeat(30),
+      ANALYTICS_SQL_URL: env.TEST_SQL_API_URL,
+    });
     const { res, body } = await usage(wrongToken, adminKey, row.id);
     expect(res.status).toBe(503);
     expect(JSON.stringify(body)).not.toContain("x".repeat(30));

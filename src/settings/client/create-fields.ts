@@ -54,7 +54,13 @@ const scopesField: CreateField = {
     }
   },
   read() {
-    const scopes = [...new Set(scopeInputs().filter((b) => b.checked).flatMap(grantsOf))];
+    const scopes = [
+      ...new Set(
+        scopeInputs()
+          .filter((b) => b.checked)
+          .flatMap(grantsOf),
+      ),
+    ];
     return scopes.length > 0 ? { body: { scopes } } : problem("scope-picker", "Choose Read or Write for at least one resource");
   },
 };
@@ -177,4 +183,12 @@ const allowlistField: CreateField = {
 };
 
 /** In the dialog's order: the first field with a problem gets the focus. */
-export const CREATE_FIELDS: readonly CreateField[] = [nameField, scopesField, expiryField, modeField, rateLimitField, quotaField, allowlistField];
+export const CREATE_FIELDS: readonly CreateField[] = [
+  nameField,
+  scopesField,
+  expiryField,
+  modeField,
+  rateLimitField,
+  quotaField,
+  allowlistField,
+];

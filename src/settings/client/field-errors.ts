@@ -12,7 +12,9 @@ export interface FieldProblem {
 }
 
 const controlsOf = (field: HTMLElement): HTMLElement[] =>
-  field.matches("input, select, textarea") ? [field] : [...field.querySelectorAll<HTMLElement>("input:not(:disabled), select:not(:disabled), textarea:not(:disabled)")];
+  field.matches("input, select, textarea")
+    ? [field]
+    : [...field.querySelectorAll<HTMLElement>("input:not(:disabled), select:not(:disabled), textarea:not(:disabled)")];
 
 function describe(node: HTMLElement, errorId: string, on: boolean): void {
   const ids = (node.getAttribute("aria-describedby") ?? "").split(" ").filter((x) => x && x !== errorId);

@@ -98,7 +98,10 @@ export function createKeyActions(api: Api, table: KeyTable, session: Session) {
       if (both) table.upsert(await api.revoke(both.id), false);
       byId("revoke-dialog", HTMLDialogElement).close();
       if (own) session.signOut("You revoked the key you were signed in with. Sign in with another key.");
-      else announce(both ? `Keys ${quoted(revoked.name)} (${revoked.display} and ${both.display}) revoked.` : `Key ${quoted(revoked.name)} revoked.`);
+      else
+        announce(
+          both ? `Keys ${quoted(revoked.name)} (${revoked.display} and ${both.display}) revoked.` : `Key ${quoted(revoked.name)} revoked.`,
+        );
     });
   });
 

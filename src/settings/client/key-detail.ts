@@ -64,12 +64,37 @@ function facts(k: KeyObject, table: KeyTable): HTMLElement[] {
   return [
     ...fact("Key id", copyButton(k.id)),
     ...fact("Key", el("code", { className: "display", text: k.display })),
-    ...fact("Mode", k.mode === "test" ? "Test (pk_test_…): requests go to the test environment" : "Live (pk_live_…): requests reach production data"),
+    ...fact(
+      "Mode",
+      k.mode === "test" ? "Test (pk_test_…): requests go to the test environment" : "Live (pk_live_…): requests reach production data",
+    ),
     ...fact("State", ...stateText(k)),
-    ...fact("Scopes", el("span", { className: "chips" }, k.scopes.map((s) => el("code", { className: "chip", text: s })))),
-    ...fact("Rate limit", k.rate_limit ? perPeriod(k.rate_limit.limit, k.rate_limit.period_s) : "None of its own (the organization's default applies, if any)"),
-    ...fact("Monthly quota", k.monthly_quota === null ? "None" : `${k.monthly_quota.toLocaleString("en-US")} requests per calendar month (UTC)`),
-    ...fact("IP allowlist", blocks ? el("ul", { className: "blocks", id: "detail-blocks" }, blocks.map((b) => el("li", {}, [el("code", { text: b })]))) : "Any address"),
+    ...fact(
+      "Scopes",
+      el(
+        "span",
+        { className: "chips" },
+        k.scopes.map((s) => el("code", { className: "chip", text: s })),
+      ),
+    ),
+    ...fact(
+      "Rate limit",
+      k.rate_limit ? perPeriod(k.rate_limit.limit, k.rate_limit.period_s) : "None of its own (the organization's default applies, if any)",
+    ),
+    ...fact(
+      "Monthly quota",
+      k.monthly_quota === null ? "None" : `${k.monthly_quota.toLocaleString("en-US")} requests per calendar month (UTC)`,
+    ),
+    ...fact(
+      "IP allowlist",
+      blocks
+        ? el(
+            "ul",
+            { className: "blocks", id: "detail-blocks" },
+            blocks.map((b) => el("li", {}, [el("code", { text: b })])),
+          )
+        : "Any address",
+    ),
     ...fact("Expires", whenExact(k.expires_at, "Never")),
     ...fact("Created", whenExact(k.created_at, ""), ` by ${actorName(k.created_by, table)}`),
     ...fact("Last used", whenExact(k.last_used_at, "Never")),
@@ -100,7 +125,9 @@ export function createKeyDetail(api: Api, table: KeyTable, session: Session, act
     const warning = byId("detail-warning");
     const soon = k.state === "active" && expiresSoon(k.expires_at) && k.expires_at ? k.expires_at : null;
     warning.hidden = soon === null;
-    warning.textContent = soon ? `This key expires ${relative(soon)} (${exactUtc(soon)}): rotate it or generate a replacement before then.` : "";
+    warning.textContent = soon
+      ? `This key expires ${relative(soon)} (${exactUtc(soon)}): rotate it or generate a replacement before then.`
+      : "";
     const buttons = actionsOf(k).map((a) => {
       const b = el("button", { type: "button", className: a.danger ? "danger-outline" : "", text: a.label });
       b.addEventListener("click", a.run);
@@ -117,7 +144,9 @@ export function createKeyDetail(api: Api, table: KeyTable, session: Session, act
       const { items } = await api.events(id);
       if (mine !== request) return;
       // Newest first, like the key list.
-      events.replaceChildren(...(items.length ? [...items].reverse().map((e) => eventItem(e, table)) : [el("li", { className: "empty", text: "No events." })]));
+      events.replaceChildren(
+        ...(items.length ? [...items].reverse().map((e) => eventItem(e, table)) : [el("li", { className: "empty", text: "No events." })]),
+      );
     } catch (err) {
       if (mine === request) session.failed(err, (m) => fieldError("detail-error", `Could not load the key's history: ${m}`));
     } finally {
@@ -141,7 +170,8 @@ export function createKeyDetail(api: Api, table: KeyTable, session: Session, act
     render(k);
     events.replaceChildren();
     if (!dialog.open) {
-      const back = () => document.querySelector<HTMLElement>(`tr[data-key-id="${CSS.escape(id)}"]:not([hidden]) a.key-link`) ?? byId("keys-title");
+      const back = () =>
+        document.querySelector<HTMLElement>(`tr[data-key-id="${CSS.escape(id)}"]:not([hidden]) a.key-link`) ?? byId("keys-title");
       openDialog(dialog, back);
     }
     byId("detail-title").setAttribute("tabindex", "-1");

@@ -44,8 +44,15 @@ function stateCell(k: KeyObject): Child[] {
 /** The key's own rate limit, quota and allowlist, one line each; "—" for a key with none of them. */
 function limitsCell(k: KeyObject): Child[] {
   const lines = limitLines(k, false);
-  if (lines.length === 0) return [el("span", { className: "none-limit", title: "No limits of its own; usable from any address", text: "\u2014" })];
-  return [el("ul", { className: "limits", title: limitLines(k, true).join("\n") }, lines.map((text) => el("li", { text })))];
+  if (lines.length === 0)
+    return [el("span", { className: "none-limit", title: "No limits of its own; usable from any address", text: "\u2014" })];
+  return [
+    el(
+      "ul",
+      { className: "limits", title: limitLines(k, true).join("\n") },
+      lines.map((text) => el("li", { text })),
+    ),
+  ];
 }
 
 function scopesCell(k: KeyObject): Child[] {
@@ -67,7 +74,13 @@ const CELLS: Record<KeyColumnId, Cell> = {
     render: (k, row) => [
       el("a", { className: "key-link", href: keyHref(k.id), title: k.name, text: k.name }),
       el("span", { className: "key-line" }, [
-        k.mode === "test" ? el("span", { className: "mode-badge", title: "Test-mode key (pk_test_…): its requests go to the test environment", text: "test" }) : null,
+        k.mode === "test"
+          ? el("span", {
+              className: "mode-badge",
+              title: "Test-mode key (pk_test_…): its requests go to the test environment",
+              text: "test",
+            })
+          : null,
         el("code", { className: "display", text: k.display }),
         row.mine ? el("span", { className: "yours", text: " \u00b7 this session's key" }) : null,
       ]),
@@ -77,7 +90,10 @@ const CELLS: Record<KeyColumnId, Cell> = {
   limits: { className: "cell-limits", render: limitsCell },
   created: {
     className: "",
-    render: (k) => [when(k.created_at, ""), el("span", { className: "created-by hint", title: `by ${actorText(k.created_by)}`, text: `by ${actorText(k.created_by)}` })],
+    render: (k) => [
+      when(k.created_at, ""),
+      el("span", { className: "created-by hint", title: `by ${actorText(k.created_by)}`, text: `by ${actorText(k.created_by)}` }),
+    ],
   },
   last_used: { className: "", render: (k) => [when(k.last_used_at, "Never")] },
   expires: { className: "", render: expiresCell },
@@ -88,7 +104,9 @@ const CELLS: Record<KeyColumnId, Cell> = {
 function renderRow(k: KeyObject, row: RowContext): HTMLTableRowElement {
   // One wrapper per cell: at phone width each cell is a two-column grid (label, value).
   const cells = KEY_COLUMNS.map((c) =>
-    el("td", { "data-label": c.label, className: CELLS[c.id].className }, [el("div", { className: "cell-value" }, CELLS[c.id].render(k, row))]),
+    el("td", { "data-label": c.label, className: CELLS[c.id].className }, [
+      el("div", { className: "cell-value" }, CELLS[c.id].render(k, row)),
+    ]),
   );
   return el("tr", { "data-key-id": k.id, className: `is-${k.state}` }, cells);
 }

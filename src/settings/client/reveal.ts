@@ -80,7 +80,9 @@ async function copy(): Promise<void> {
   }
   // Selected for Ctrl+C counts as copied only if the browser said so.
   copied = copyBySelection();
-  status.textContent = copied ? "Copied to the clipboard." : "Copying is blocked here: the key is selected, press Ctrl+C (\u2318C on a Mac).";
+  status.textContent = copied
+    ? "Copied to the clipboard."
+    : "Copying is blocked here: the key is selected, press Ctrl+C (\u2318C on a Mac).";
 }
 
 export function wireReveal(): void {

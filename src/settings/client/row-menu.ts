@@ -54,7 +54,13 @@ export function rowMenu(id: string, name: string, actions: readonly RowAction[])
   });
   const menu = el("div", { className: "menu", id: menuId, role: "menu", "aria-label": `Actions for ${name}`, hidden: true });
   for (const action of actions) {
-    const item = el("button", { type: "button", role: "menuitem", tabindex: "-1", className: action.danger ? "danger-item" : "", text: action.label });
+    const item = el("button", {
+      type: "button",
+      role: "menuitem",
+      tabindex: "-1",
+      className: action.danger ? "danger-item" : "",
+      text: action.label,
+    });
     item.addEventListener("click", () => {
       closeMenu(false);
       action.run();

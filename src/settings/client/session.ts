@@ -114,7 +114,10 @@ export function createSession(api: Api, table: KeyTable, hooks: SessionHooks) {
       const key = input.value.trim();
       if (!key) return fieldError("signin-error", "Paste an API key first");
       if (!KEY_PATTERN.test(key)) {
-        return fieldError("signin-error", "That is not an API key: keys start with pk_live_ or pk_test_ followed by 48 letters, digits, - or _");
+        return fieldError(
+          "signin-error",
+          "That is not an API key: keys start with pk_live_ or pk_test_ followed by 48 letters, digits, - or _",
+        );
       }
       busy(form, true);
       fieldError("signin-error", "");

@@ -42,7 +42,10 @@ export function when(iso: string | null, never: string): Node {
 /** Both at once, for the detail view: "2 hours ago (2026-12-04 14:18 UTC)". */
 export function whenExact(iso: string | null, never: string): Node {
   if (!iso) return document.createTextNode(never);
-  return el("time", { datetime: iso, title: exactUtc(iso) }, [`${relative(iso)} `, el("span", { className: "exact", text: `(${exactUtc(iso)})` })]);
+  return el("time", { datetime: iso, title: exactUtc(iso) }, [
+    `${relative(iso)} `,
+    el("span", { className: "exact", text: `(${exactUtc(iso)})` }),
+  ]);
 }
 
 const DAY_MS = 86400 * 1000;

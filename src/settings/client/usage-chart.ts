@@ -74,7 +74,9 @@ function drawBars(usage: Usage): void {
   chart.append(svg("line", { x1: 0, x2: WIDTH, y1: HEIGHT + 0.5, y2: HEIGHT + 0.5, class: "usage-axis" }));
   usage.buckets.forEach((b, i) => {
     const group = svg("g", {});
-    group.append(svg("title", {}, `${bucketLabel(b.start, usage.granularity)}: ${STATUS_CLASSES.map((c) => `${n(b[c])} ${c}`).join(", ")}`));
+    group.append(
+      svg("title", {}, `${bucketLabel(b.start, usage.granularity)}: ${STATUS_CLASSES.map((c) => `${n(b[c])} ${c}`).join(", ")}`),
+    );
     // A full-height transparent rect, so a hover anywhere in the slot shows the bucket's numbers.
     group.append(svg("rect", { x: i * slot, y: 0, width: slot, height: HEIGHT, class: "usage-hit" }));
     let y = HEIGHT;
@@ -93,28 +95,49 @@ function drawBars(usage: Usage): void {
     if (!b) continue;
     const anchor = i === 0 ? "start" : i === count - 1 ? "end" : "middle";
     const x = i === 0 ? 0 : i === count - 1 ? WIDTH : (i + 0.5) * slot;
-    chart.append(svg("text", { x, y: HEIGHT + AXIS - 4, "text-anchor": anchor, class: "usage-tick" }, bucketLabel(b.start, usage.granularity)));
+    chart.append(
+      svg("text", { x, y: HEIGHT + AXIS - 4, "text-anchor": anchor, class: "usage-tick" }, bucketLabel(b.start, usage.granularity)),
+    );
   }
   chart.append(svg("text", { x: 4, y: 2, "dominant-baseline": "hanging", class: "usage-tick" }, `max ${n(max)}`));
-  if (usage.granularity === "day") chart.append(svg("text", { x: WIDTH - 4, y: 2, "dominant-baseline": "hanging", "text-anchor": "end", class: "usage-tick" }, "days in UTC"));
+  if (usage.granularity === "day")
+    chart.append(
+      svg("text", { x: WIDTH - 4, y: 2, "dominant-baseline": "hanging", "text-anchor": "end", class: "usage-tick" }, "days in UTC"),
+    );
 }
 
 function legend(usage: Usage): HTMLElement {
   const sums = totals(usage);
   const items = STATUS_CLASSES.map((c) =>
-    el("li", { "data-class": c }, [el("span", { className: `swatch swatch-${c}`, "aria-hidden": "true" }), `${c}: `, el("strong", { className: "usage-count", text: n(sums[c]) })]),
+    el("li", { "data-class": c }, [
+      el("span", { className: `swatch swatch-${c}`, "aria-hidden": "true" }),
+      `${c}: `,
+      el("strong", { className: "usage-count", text: n(sums[c]) }),
+    ]),
   );
-  items.unshift(el("li", { "data-class": "all" }, ["Total: ", el("strong", { className: "usage-count", id: "usage-total", text: n(sums.all) })]));
+  items.unshift(
+    el("li", { "data-class": "all" }, ["Total: ", el("strong", { className: "usage-count", id: "usage-total", text: n(sums.all) })]),
+  );
   return el("ul", { className: "usage-legend", id: "usage-totals" }, items);
 }
 
 /** The numbers themselves, for screen readers (and anyone who copies them). */
 function numbers(usage: Usage): HTMLElement {
-  const head = el("tr", {}, [el("th", { scope: "col", text: usage.granularity === "hour" ? "Hour starting (UTC)" : "Day (UTC)" }), ...STATUS_CLASSES.map((c) => el("th", { scope: "col", text: c }))]);
+  const head = el("tr", {}, [
+    el("th", { scope: "col", text: usage.granularity === "hour" ? "Hour starting (UTC)" : "Day (UTC)" }),
+    ...STATUS_CLASSES.map((c) => el("th", { scope: "col", text: c })),
+  ]);
   const rows = usage.buckets.map((b) =>
-    el("tr", {}, [el("th", { scope: "row", text: bucketLabel(b.start, usage.granularity) }), ...STATUS_CLASSES.map((c) => el("td", { text: String(b[c]) }))]),
+    el("tr", {}, [
+      el("th", { scope: "row", text: bucketLabel(b.start, usage.granularity) }),
+      ...STATUS_CLASSES.map((c) => el("td", { text: String(b[c]) })),
+    ]),
   );
-  return el("table", { className: "visually-hidden" }, [el("caption", { text: "Requests per period and status class" }), el("thead", {}, [head]), el("tbody", {}, rows)]);
+  return el("table", { className: "visually-hidden" }, [
+    el("caption", { text: "Requests per period and status class" }),
+    el("thead", {}, [head]),
+    el("tbody", {}, rows),
+  ]);
 }
 
 /** Draws the bars in the page's <svg> and returns the legend (with totals) and the hidden table, for #usage-chart. */
