@@ -10,7 +10,7 @@ import { applyMigrations, gatewayVars, seedKeys, storesOf } from "./seed.ts";
  * order (ABBA) so a drifting machine does not favour one; workerd's CPU time
  * from /proc around each call, per request. Differences are per pair, from the
  * first variant: their median, and their spread without the extreme pair at
- * each end. Sees about 10 µs where throughput moves ±20%.
+ * each end. Steadier than throughput, which moves ±20%; docs/performance.md says how far.
  */
 
 export type AbOptions = { variants: string[]; pairs: number; n: number };
