@@ -2,7 +2,7 @@ import type { AuthContext } from "./context.ts";
 import { errorText, logLine } from "../log.ts";
 import { kvKeyOf, writeCachedRecord } from "../storage/kv-cache.ts";
 import type { KeyValueStore, SqlDatabase } from "../storage/ports.ts";
-import { findKeyById, toAuthRecord, type AuthRecord } from "../storage/records.ts";
+import { findKeyById, rehashKeyRow, toAuthRecord, type AuthRecord } from "../storage/records.ts";
 import type { Stores } from "./lookup.ts";
 
 /**
@@ -32,13 +32,7 @@ export async function rehashStoredKey(
   kvTtlSeconds: number,
   now: Date,
 ): Promise<AuthRecord | null> {
-  await db
-    .prepare(
-      `UPDATE api_keys SET hash = ?, secret_version = ?
-       WHERE id = ? AND hash = ? AND (revoked_at IS NULL OR revoked_at > ?)`,
-    )
-    .bind(job.to, job.version, job.keyId, job.from, now.toISOString())
-    .run();
+  await rehashKeyRow(db, job.keyId, job.from, job.to, job.version, now.toISOString());
   const row = await findKeyById(db, job.keyId);
   if (!row || row.hash !== job.to) return null;
   const record = toAuthRecord(row);

@@ -306,3 +306,14 @@ export async function activeKeysNotOnVersion(db: SqlDatabase, version: number, n
     .all<PendingRehash>();
   return results;
 }
+
+/** The row's hash and secret version move from `from` to `to`, only if it still holds `from` and is not revoked at `now`. */
+export async function rehashKeyRow(db: SqlDatabase, id: string, from: string, to: string, version: number, now: string): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE api_keys SET hash = ?, secret_version = ?
+       WHERE id = ? AND hash = ? AND (revoked_at IS NULL OR revoked_at > ?)`,
+    )
+    .bind(to, version, id, from, now)
+    .run();
+}

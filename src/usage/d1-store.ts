@@ -1,5 +1,6 @@
 import { errorText, logLine } from "../log.ts";
 import type { SqlDatabase } from "../storage/ports.ts";
+import { addUsageStatement, readUsageRows } from "../storage/usage-rows.ts";
 import { HOUR_MS, STATUS_CLASSES, type HourCount, type StatusClass, type UsageEvent, type UsageSink, type UsageSource } from "./classes.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,27 +51,14 @@ export class D1UsageStore implements UsageSink, UsageSource {
     this.scheduled = false;
     this.lastFlush = Date.now();
     try {
-      await this.db.batch(rows.map((r) => this.upsert(r)));
+      await this.db.batch(rows.map((r) => addUsageStatement(this.db, { ...r, organizationId: r.org })));
     } catch (err) {
       logLine({ level: "warn", event: "usage_write_failed", rows: rows.length, message: errorText(err) });
     }
   }
 
-  private upsert(r: Pending) {
-    return this.db
-      .prepare(
-        `INSERT INTO api_key_usage (key_id, organization_id, hour, class, count) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (key_id, hour, class) DO UPDATE SET count = count + excluded.count`,
-      )
-      .bind(r.keyId, r.org, r.hour, r.statusClass, r.count);
-  }
-
   async hourly(keyId: string, fromHour: number, toHour: number): Promise<HourCount[]> {
-    const { results } = await this.db
-      .prepare("SELECT hour, class, count FROM api_key_usage WHERE key_id = ? AND hour >= ? AND hour < ?")
-      .bind(keyId, fromHour, toHour)
-      .all<{ hour: number; class: string; count: number }>();
-    return results
+    return (await readUsageRows(this.db, keyId, fromHour, toHour))
       .filter((r): r is { hour: number; class: StatusClass; count: number } => (STATUS_CLASSES as readonly string[]).includes(r.class))
       .map((r) => ({ hour: r.hour, statusClass: r.class, count: r.count }));
   }
