@@ -1,4 +1,4 @@
-import type { KeyObject } from "../../keys/object.ts";
+import type { KeyObject } from "../../management/object.ts";
 import { ApiError, call } from "./api.ts";
 import { byId } from "./dom.ts";
 
