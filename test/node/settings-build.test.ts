@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { buildSettings, bundleSettings, GENERATED_MODULE, generatedSource } from "../../scripts/build-settings.ts";
 
@@ -54,5 +55,15 @@ describe("the settings page's client bundle", () => {
     // Watching the output would rebuild in a loop.
     for (const dir of watched) expect(`src/settings/generated/`.startsWith(`${dir}/`), dir).toBe(false);
     expect(await readFile(`${PROJECT_DIR}.gitignore`, "utf8")).toContain("src/settings/generated/assets.js");
+  });
+
+  it("its own tsconfig (npm run typecheck) checks every client module, not an empty set", () => {
+    const configPath = `${PROJECT_DIR}src/settings/client/tsconfig.json`;
+    const { config } = ts.readConfigFile(configPath, ts.sys.readFile);
+    const parsed = ts.parseJsonConfigFileContent(config, ts.sys, `${PROJECT_DIR}src/settings/client`, undefined, configPath);
+    const files = parsed.fileNames.map((f) => f.slice(PROJECT_DIR.length));
+    for (const module of ["src/settings/client/main.ts", "src/settings/client/session.ts", "src/settings/shared/markup.ts"]) {
+      expect(files, module).toContain(module);
+    }
   });
 });
