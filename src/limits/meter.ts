@@ -58,5 +58,5 @@ async function ask(ns: MeterNamespace, meterId: string, limits: Limits): Promise
 /** A cached refusal seen later: a rate window that has since closed would start afresh. */
 function refreshed(v: MeterVerdict, now: number): MeterVerdict {
   if (!v.rate || now < v.rate.resetAt) return v;
-  return { ...v, decidedAt: now, rate: { ...v.rate, remaining: v.rate.limit, resetAt: now + v.rate.period_s * 1000 } };
+  return { ...v, rate: { ...v.rate, remaining: v.rate.limit, resetAt: now + v.rate.period_s * 1000 } };
 }
