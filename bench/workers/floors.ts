@@ -33,11 +33,11 @@ export function logLine(proxied: boolean, method: string, status: number, starte
   );
 }
 
-/** fetch(origin) with the incoming request as it is: method, headers, streamed body. */
-export async function passThrough(request: Request, originUrl: string, log: boolean): Promise<Response> {
+/** fetch(origin) with the incoming request as it is: method, headers, streamed body (`send`: an in-isolate origin for --ab). */
+export async function passThrough(request: Request, originUrl: string, log: boolean, send = fetch): Promise<Response> {
   const started = performance.now();
   const url = request.url;
-  const res = await fetch(originUrl + url.slice(url.indexOf("/", url.indexOf("//") + 2)), request);
+  const res = await send(originUrl + url.slice(url.indexOf("/", url.indexOf("//") + 2)), request);
   if (log) logLine(true, request.method, res.status, started);
   return res;
 }

@@ -52,15 +52,8 @@ export function formatRuns(runs: readonly RunReport[], command: string): string 
       TARGETS.map((t) => {
         const values = runs.map((r) => r.targets.find((x) => x.id === t.id)?.value ?? null).filter((v): v is number => v !== null);
         const met = t.limit ? `${values.filter((v) => meets(t, v)).length}/${runs.length}` : "(info)";
-        return [
-          t.id,
-          t.what,
-          limitOf(t),
-          formatValue(t, values.length ? Math.min(...values) : null),
-          formatValue(t, median(values)),
-          formatValue(t, values.length ? Math.max(...values) : null),
-          met,
-        ];
+        const of = (f: (xs: number[]) => number | null) => formatValue(t, values.length ? f(values) : null);
+        return [t.id, t.what, limitOf(t), of((xs) => Math.min(...xs)), of(median), of((xs) => Math.max(...xs)), met];
       }),
     ),
     "",
