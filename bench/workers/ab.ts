@@ -1,10 +1,8 @@
 /**
- * `npm run bench -- --ab …` (scripts/bench/ab.ts): named variants run in a
- * loop inside this one isolate, no HTTP in front, so the difference between
- * two variants is the work they differ by. `GET /?v=NAME&n=N` (header
- * `x-bench-key`: a key with candidates:read) runs variant NAME N times and
- * answers how many responses had an unexpected status. `-stub`: the origin is
- * in the isolate (no socket, no outbound Worker), so the spread is far smaller.
+ * `npm run bench -- --ab …` (scripts/bench/ab.ts): named variants run in a loop inside this one isolate, no HTTP in front, so the
+ * difference between two variants is the work they differ by. `GET /?v=NAME&n=N` (header `x-bench-key`: a key with candidates:read) runs
+ * variant NAME N times and answers how many responses had an unexpected status. `-stub`: the origin is in the isolate (no socket, no
+ * outbound Worker), so the spread is far smaller.
  */
 import gateway from "../../src/index.ts";
 import type { Bindings } from "../../src/env.ts";

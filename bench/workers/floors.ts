@@ -1,11 +1,14 @@
 /**
- * The floors the gateway is compared with (docs/performance.md, rows 2–2k):
- * one module, bundled once per row, the row chosen by the FLOOR var, so every
- * floor runs the same code but for the one piece it adds. The log line is the
- * gateway's own fields (docs/design.md §10) built the plain way.
+ * The floors the gateway is compared with (docs/performance.md, rows 2–2k): one module, bundled once per row, the row chosen by the FLOOR
+ * var, so every floor runs the same code but for the one piece it adds. The log line is the gateway's own fields (docs/design.md §10) built
+ * the plain way.
  */
+import { forward } from "../../src/proxy/forward.ts";
+import { originRequestHeaders } from "../../src/proxy/origin-headers.ts";
+import { validateRequestLine } from "../../src/request/line.ts";
+
 export interface FloorEnv {
-  FLOOR: "pass" | "pass-log" | "hello" | "hello-log" | "pass-kv";
+  FLOOR: "pass" | "pass-log" | "hello" | "hello-log" | "pass-kv" | "forward-log";
   ORIGIN_URL: string;
   KEYS_CACHE?: KVNamespace;
 }
@@ -42,6 +45,23 @@ export async function passThrough(request: Request, originUrl: string, log: bool
   return res;
 }
 
+const KEY = { id: "key_0123456789abcdefghij", organization_id: "bench", scopes: ["candidates:read"], mode: "live" as const };
+const FORWARDED = { key: { ...KEY, hash: "", expires_at: null, revoked_at: null, allowed_cidrs: null }, clientIp: "198.51.100.2" };
+// identityToken: as long as the bench key's signed identity (src/identity/signer.ts); the forwarding cost depends on its length only.
+const IDENTITY = { proto: "http", host: "bench", forwardAuthorization: false, originToken: undefined, identityToken: "e".repeat(460) };
+
+/** Row 2F: pass-through the gateway's way (src/proxy/): its headers for the origin, the timeout, X-Request-Id back; no decisions. */
+async function forwardLog(request: Request, originUrl: string): Promise<Response> {
+  const started = performance.now();
+  const requestId = crypto.randomUUID();
+  const headers = originRequestHeaders(request.headers, { ...FORWARDED, ...IDENTITY, requestId });
+  const upstream = { baseUrl: originUrl, fetcher: undefined, timeoutMs: 30_000 };
+  const res = await forward(upstream, validateRequestLine(request.method, request.url, 8192), headers, request.body);
+  res.headers.set("x-request-id", requestId);
+  logLine(true, request.method, res.status, started);
+  return res;
+}
+
 export function hello(request: Request, log: boolean): Response {
   const started = performance.now();
   const res = new Response(BODY, { headers: HEADERS });
@@ -55,6 +75,8 @@ export default {
       case "hello":
       case "hello-log":
         return hello(request, env.FLOOR === "hello-log");
+      case "forward-log":
+        return forwardLog(request, env.ORIGIN_URL);
       case "pass-kv":
         if ((await env.KEYS_CACHE?.get(FLOOR_KV_KEY, { type: "json", cacheTtl: 30 })) == null)
           return new Response("no floor record in KV", { status: 500 });

@@ -1,8 +1,7 @@
 /**
- * `npm run bench:scale` (scripts/bench/scale.ts): cost against the number of keys
- * in D1, timed inside workerd with the project's own functions. Its clock ticks
- * in whole milliseconds here, so each figure is a loop's mean, the fastest of
- * three passes: on a shared machine other processes only ever add time.
+ * `npm run bench:scale` (scripts/bench/scale.ts): cost against the number of keys in D1, timed inside workerd with the project's own
+ * functions. Its clock ticks in whole milliseconds here, so each figure is a loop's mean, the fastest of three passes: on a shared
+ * machine other processes only ever add time.
  *
  *   POST /fill?from=F&n=N  N filler rows (random hashes, no plaintext) in one INSERT … SELECT
  *   POST /mint?n=K         K real keys in D1 only; answers their plaintexts, one a line

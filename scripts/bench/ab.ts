@@ -5,12 +5,10 @@ import { startRuntime, type BenchRuntime } from "./runtime.ts";
 import { applyMigrations, gatewayVars, seedKeys, storesOf } from "./seed.ts";
 
 /**
- * `npm run bench -- --ab floor,gateway`: interleaved A/B inside one isolate
- * (bench/workers/ab.ts). Each pair runs every variant N times, alternating the
- * order (ABBA) so a drifting machine does not favour one; workerd's CPU time
- * from /proc around each call, per request. Differences are per pair, from the
- * first variant: their median, and their spread without the extreme pair at
- * each end. Steadier than throughput, which moves ±20%; docs/performance.md says how far.
+ * `npm run bench -- --ab floor,gateway`: interleaved A/B inside one isolate (bench/workers/ab.ts). Each pair runs every variant N times,
+ * alternating the order (ABBA) so a drifting machine does not favour one; workerd's CPU time from /proc around each call, per request.
+ * Differences are per pair, from the first variant: their median, and their spread without the extreme pair at each end. Steadier than
+ * throughput, which moves ±20%; docs/performance.md says how far.
  */
 
 export type AbOptions = { variants: string[]; pairs: number; n: number };
@@ -33,10 +31,8 @@ export async function runAb(o: AbOptions, log: (line: string) => void): Promise<
     const call = async (variant: string, n: number) => {
       const c0 = cpuMs(workerd);
       const w0 = performance.now();
-      const res = await httpRequest(`${url}/?v=${encodeURIComponent(variant)}&n=${n}`, {
-        headers: { ...headers, "x-bench-key": key },
-        timeoutMs: 600_000,
-      });
+      const query = `${url}/?v=${encodeURIComponent(variant)}&n=${n}`;
+      const res = await httpRequest(query, { headers: { ...headers, "x-bench-key": key }, timeoutMs: 600_000 });
       const c1 = cpuMs(workerd);
       const body = res.body.toString("utf8");
       if (res.status !== 200) throw new Error(`--ab ${variant}: ${body}`);

@@ -2,10 +2,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /**
- * The bench's origin, its own process (its own event loop, not the one hosting
- * Miniflare), on 127.0.0.1; prints `{"port":N}` once listening. GET …/large:
- * 1 MiB (rows 7c, 7d); other GETs: a small JSON list; other methods: drains the
- * body and answers its size (rows 7a, 7b).
+ * The bench's origin, its own process (its own event loop, not the one hosting Miniflare), on 127.0.0.1; prints `{"port":N}` once
+ * listening. GET …/large: 1 MiB (rows 7c, 7d); other GETs: a small JSON list; other methods: drains the body and answers its size (rows 7a,
+ * 7b).
  */
 
 const SMALL = Buffer.from(

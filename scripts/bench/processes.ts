@@ -4,9 +4,8 @@ import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * The two processes a bench spawns besides workerd: the origin and wrk. Both
- * asynchronously, never spawnSync: the Node event loop hosting Miniflare must
- * never block, or workerd stops answering mid-run (docs/performance.md).
+ * The two processes a bench spawns besides workerd: the origin and wrk. Both asynchronously, never spawnSync: the Node event loop hosting
+ * Miniflare must never block, or workerd stops answering mid-run (docs/performance.md).
  */
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));

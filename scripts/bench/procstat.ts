@@ -1,8 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 
-/** CPU time from /proc (Linux), the bench's primary figure; null where /proc is missing. */
-
-/** Linux USER_HZ: 100 on every mainstream kernel build. */
+/** CPU time from /proc (Linux), the bench's primary figure; null where /proc is missing. Ticks: Linux USER_HZ, 100 on mainstream kernels. */
 const TICKS_PER_SECOND = 100;
 
 /** [pid, comm, state, ppid, …]: the command name may hold spaces, so fields start after the last ')'. */

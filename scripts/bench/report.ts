@@ -2,7 +2,6 @@ import { meets, ROWS, TARGETS, type Target } from "./rows.ts";
 import type { RunReport } from "./run.ts";
 
 /** The bench's printed tables: one run, and the summary of `--runs N` (runs.md, for docs/performance.md). */
-
 const fixed = (v: number | null, digits: number): string => (v === null || !Number.isFinite(v) ? "-" : v.toFixed(digits));
 
 export function formatValue(t: Target, v: number | null): string {

@@ -1,6 +1,6 @@
 /**
- * What the bench measures, as data: the rows (docs/performance.md has the same
- * table for readers) and the targets computed from one run's rows.
+ * What the bench measures, as data: the rows (docs/performance.md has the same table for readers) and the targets computed from one run's
+ * rows.
  */
 
 /** Which key a row's requests carry (scripts/bench/seed.ts mints them). */
@@ -9,13 +9,11 @@ export type Auth = "none" | "main" | "malformed" | "unknown" | "limited" | "over
 export interface Row {
   id: string;
   label: string;
-  /** "origin" or the name of a Worker in scripts/bench/run.ts. */
-  target: string;
+  target: string; // "origin" or the name of a Worker in scripts/bench/run.ts
   method: "GET" | "POST";
   path: string;
   auth: Auth;
-  /** A 1 MiB request body. */
-  largeBody?: boolean;
+  largeBody?: boolean; // a 1 MiB request body
   expect: number;
 }
 
@@ -30,6 +28,7 @@ export const ROWS: readonly Row[] = [
   row("1", "origin", "none", "origin direct (no Worker)"),
   row("2", "pass", "none", "pass-through: fetch(origin)"),
   row("2L", "pass-log", "none", "pass-through + one JSON log line (floor of row 3)"),
+  row("2F", "forward-log", "none", "pass-through the gateway's way: its origin headers, timeout, X-Request-Id, log line"),
   row("3", "gateway", "main", "gateway, key in isolate memory"),
   row("3r", "gateway", "limited", "gateway, rate-limited key under its limit"),
   row("2k", "pass-kv", "none", "pass-through + one KV read (floor of row 4)"),
@@ -50,14 +49,12 @@ export const ROWS: readonly Row[] = [
 /** Rows also run at one connection, one request at a time (ids get an "s": s3, s2L, …). */
 export const SEQUENTIAL_ROWS: readonly string[] = ["2L", "3", "3r", "4", "6a"];
 
-/** What one row measured. */
 export interface RowResult {
   id: string;
   rps: number;
   p50Ms: number;
   p99Ms: number;
-  /** workerd CPU µs per request, from /proc: the primary figure. */
-  cpuUs: number | null;
+  cpuUs: number | null; // workerd CPU µs per request, from /proc: the primary figure
   requests: number;
   /** Responses outside the row's status class, socket errors and timeouts: must be 0. */
   unexpected: number;
@@ -72,10 +69,8 @@ export interface Target {
   id: string;
   what: string;
   unit: "×" | "µs" | "ms";
-  /** A lower (≥) or upper (≤) limit; none: informational. */
-  limit?: { kind: "min" | "max"; value: number };
-  /** The rows it reads: `--rows` adds them. */
-  rows: readonly string[];
+  limit?: { kind: "min" | "max"; value: number }; // a lower (≥) or upper (≤) limit; none: informational
+  rows: readonly string[]; // the rows it reads: `--rows` adds them
   value(m: Measured): number | null;
 }
 
@@ -110,6 +105,7 @@ export const TARGETS: readonly Target[] = [
   ratio("T4d", "6d", "2bL", "missing scope vs hello-world + log line"),
   ratio("T5a", "7b", "7a", "1 MiB request body"),
   ratio("T5b", "7d", "7c", "1 MiB response body"),
+  added("D1", cpu, "µs", "3", "2F", "the gateway's decisions: row 3 minus row 2F, workerd CPU per request"),
   added("L-cpu", cpu, "µs", "3r", "3", "limited key: row 3r minus row 3, workerd CPU per request"),
   added("L-p50", seqP50, "ms", "3r", "3", "limited key: s3r minus s3, p50 at one connection"),
 ];

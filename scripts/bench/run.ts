@@ -11,8 +11,8 @@ import { startRuntime, type BenchRuntime, type WorkerSpec } from "./runtime.ts";
 import { applyMigrations, gatewayVars, seedKeys, storesOf } from "./seed.ts";
 
 /**
- * One whole bench: a fresh origin and Miniflare, every row side by side under
- * wrk, then the one-connection rows, then the targets (scripts/bench/rows.ts).
+ * One whole bench: a fresh origin and Miniflare, every row side by side under wrk, then the one-connection rows, then the targets
+ * (scripts/bench/rows.ts).
  */
 
 /** seqS: seconds per one-connection row (0 skips them); rows: `--rows`. */
@@ -37,6 +37,7 @@ function workers(originUrl: string, gateway: Record<string, string>): WorkerSpec
     floor("hello"),
     floor("pass-log"),
     floor("hello-log"),
+    floor("forward-log"),
     { name: "pass-kv", entry: FLOORS, gateway: { FLOOR: "pass-kv", ORIGIN_URL: originUrl } },
     { name: "gateway", entry: "src/index.ts", gateway },
     // A TTL of 0 keeps the isolate's cache empty (src/memory/ttl-cache.ts): every key is read from KV.

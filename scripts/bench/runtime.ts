@@ -7,11 +7,9 @@ import type { Miniflare } from "miniflare";
 import { PROJECT_DIR, WRANGLER_CONFIG } from "../lib/local-state.ts";
 
 /**
- * Every Worker of a bench in ONE Miniflare instance (one workerd process),
- * bundled with esbuild the way wrangler resolves Workers. `gateway` Workers get
- * wrangler.toml's bindings, vars and compatibility settings (wrangler's
- * `unstable_getMiniflareWorkerOptions`), so the bench follows the project's
- * configuration. Miniflare is wrangler's own copy (the one `wrangler dev` runs).
+ * Every Worker of a bench in ONE Miniflare instance (one workerd process), bundled with esbuild the way wrangler resolves Workers.
+ * `gateway` Workers get wrangler.toml's bindings, vars and compatibility settings (wrangler's `unstable_getMiniflareWorkerOptions`), so the
+ * bench follows the project's configuration. Miniflare is wrangler's own copy (the one `wrangler dev` runs).
  */
 
 export interface WorkerSpec {

@@ -3,9 +3,8 @@ import { startRuntime } from "./runtime.ts";
 import { applyMigrations, gatewayVars, storesOf } from "./seed.ts";
 
 /**
- * `npm run bench:scale` (`npm run bench -- --scale`): how a key's first lookup
- * (the D1 query, and the whole memory → KV → D1 chain) grows with the number
- * of keys in D1, timed inside workerd by bench/workers/scale.ts.
+ * `npm run bench:scale` (`npm run bench -- --scale`): how a key's first lookup (the D1 query, and the whole memory → KV → D1 chain) grows
+ * with the number of keys in D1, timed inside workerd by bench/workers/scale.ts.
  */
 
 const FILL_CHUNK = 100_000;

@@ -13,8 +13,7 @@ import { PROJECT_DIR, randomSigningKey } from "../lib/local-state.ts";
 import type { Auth } from "./rows.ts";
 
 /**
- * The bench's storage and keys, written with the project's own functions into
- * the D1 (`DB`) and KV (`KEYS_CACHE`) the gateway Workers bind.
+ * The bench's storage and keys, written with the project's own functions into the D1 (`DB`) and KV (`KEYS_CACHE`) the gateway Workers bind.
  */
 
 /** KV entries the bench writes outlive any run (the gateway's own write-backs use KV_CACHE_TTL_S). */
@@ -28,8 +27,7 @@ export function gatewayVars(originUrl: string): Record<string, string> {
     ORIGIN_URL: originUrl,
     KEY_HASH_SECRET: randomBytes(48).toString("base64url"),
     IDENTITY_SIGNING_KEY: randomSigningKey(),
-    // The refusal rows send hundreds of thousands of failures from one client: raise the
-    // failed-authentication limit (the schema's maximum) rather than measure its 429.
+    // The refusal rows send hundreds of thousands of failures from one client: the limit's maximum, not its 429, is measured.
     AUTH_FAIL_LIMIT: "1000000",
   };
 }
@@ -53,10 +51,9 @@ export async function applyMigrations(db: SqlDatabase): Promise<void> {
 }
 
 /**
- * The Authorization header of every key kind: `main` holds
- * candidates:read and candidates:write and is also copied under FLOOR_KV_KEY
- * for row 2k; `limited` has limits too large to reach in a run, so each
- * request pays one KeyMeter round trip; `overlimit` allows one request a day.
+ * The Authorization header of every key kind: `main` holds candidates:read and candidates:write and is also copied under FLOOR_KV_KEY for
+ * row 2k; `limited` has limits too large to reach in a run, so each request pays one KeyMeter round trip; `overlimit` allows one request a
+ * day.
  */
 export async function seedKeys(db: SqlDatabase, kv: KeyValueStore, hashSecret: string): Promise<Record<Auth, Record<string, string>>> {
   const secret = await importHashKey(hashSecret);
